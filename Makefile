@@ -1,0 +1,79 @@
+# kubedrill — `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+include cluster/versions.env
+
+# Cluster mode: auto (online when a registry answers, else offline), online, offline.
+MODE ?= auto
+# Extra pytest arguments, e.g. make drill ARGS="-k statefulset --seed 42"
+ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export KUBEDRILL_KUBE_VERSION := $(KUBE_VERSION)
+export KUBEDRILL_CLUSTER_MODE := $(MODE)
+export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
+
+.PHONY: help
+help: ## list every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) ARGS=..."
+
+$(VENV)/.installed: pyproject.toml
+	@echo "kubedrill: setting up the virtualenv in $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip >/dev/null
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create .venv with kubedrill and its pinned dependencies
+
+.PHONY: docker
+docker: ## start a Docker engine if none runs (installs Debian's docker.io if absent)
+	@cluster/docker/ensure-docker.sh
+
+.PHONY: images
+images: docker ## build the offline node image and every cluster image (cached)
+	@cluster/offline/build.sh >/dev/null
+
+.PHONY: cluster
+cluster: docker ## create or reuse the local kind cluster 'kubedrill' (1 control plane, 2 workers)
+	@cluster/up.sh
+
+.PHONY: cluster-delete
+cluster-delete: ## delete the local kind cluster (the image cache stays)
+	@cluster/down.sh
+
+.PHONY: drill
+drill: venv cluster ## the main job: run the DR scenarios on the kind cluster, write reports/
+	@$(PY) -m kubedrill.journal --replay-if-needed
+	$(PY) -m pytest scenarios/ $(ARGS)
+
+.PHONY: test-unit
+test-unit: venv ## the project's unit tests (no cluster)
+	$(PY) -m pytest tests/unit $(ARGS)
+
+.PHONY: test-e2e
+test-e2e: venv cluster ## the project's end-to-end tests on the kind cluster
+	$(PY) -m pytest tests/e2e $(ARGS)
+
+.PHONY: test
+test: ## the project's tests: unit, then e2e on a real kind cluster (does all its own set-up)
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-e2e
+
+.PHONY: report
+report: venv ## build the HTML report (npm allure 3) into reports/html, keeping history
+	@$(PY) -m kubedrill.report html
+
+.PHONY: clean
+clean: ## undo whatever a crashed run left (fault journal), remove reports/
+	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay; fi
+	rm -rf reports/allure-results reports/junit.xml reports/results.json .pytest_cache
+
+.PHONY: distclean
+distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)
+	rm -rf $(VENV)
