@@ -1,0 +1,140 @@
+"""Typed settings: Timeouts (scalable), Objectives (RTO/RPO budgets), option parsing.
+
+Every parse function raises :class:`UsageError` with one clear line on bad input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import yaml
+
+from kubedrill.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Deadlines (seconds) of every wait kubedrill does. One object, scaled by one option."""
+
+    api_s: float = 10.0          # a single API call / server reachability
+    deploy_s: float = 180.0      # a workload becomes Ready after create
+    recover_s: float = 180.0     # a workload recovers after a fault
+    verify_s: float = 60.0       # a verification step (exec, oracle read)
+    delete_s: float = 180.0      # an object (namespace) is gone after delete
+    node_s: float = 300.0        # a node returns Ready after its container is started
+    lock_s: float = 60.0         # waiting for the drill lock of another run to expire
+    lease_duration_s: float = 120.0  # drill lock lease duration (renewed while the run lives)
+
+    def scaled(self, factor: float) -> "Timeouts":
+        if not (factor > 0 and math.isfinite(factor)):
+            raise UsageError(f"timeout scale must be a positive number, got {factor!r}")
+        return dataclasses.replace(
+            self, **{f.name: getattr(self, f.name) * factor for f in fields(self)
+                     if f.name != "lease_duration_s"}
+        )
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """Recovery objectives. Defaults are provisional until measured (see README)."""
+
+    pod_kill_rto_s: float = 30.0
+    container_kill_rto_s: float = 60.0
+    statefulset_rto_s: float = 90.0
+    node_loss_rto_s: float = 300.0
+    restore_rto_s: float = 120.0
+    rpo_records: float = 0.0
+    availability_min_ratio: float = 0.0
+    longest_outage_s: float = 60.0
+
+
+def _float(name: str, text: str, *, positive: bool = True) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name}: expected a number, got {text!r}") from None
+    if not math.isfinite(value) or (positive and value <= 0) or value < 0:
+        raise UsageError(f"{name}: expected a positive number, got {text!r}")
+    return value
+
+
+def parse_timeout_scale(text: str | float | None) -> float:
+    if text is None:
+        return 1.0
+    return _float("--timeout-scale", str(text))
+
+
+def parse_seed(text: str | int | None) -> int:
+    """The seed given back with --seed, or a fresh one (printed by the caller)."""
+    if text is None or text == "":
+        return random.SystemRandom().randrange(0, 2**32)
+    try:
+        value = int(str(text), 10)
+    except ValueError:
+        raise UsageError(f"--seed: expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise UsageError(f"--seed: expected a non-negative integer, got {text!r}")
+    return value
+
+
+_OBJECTIVE_NAMES = {f.name for f in fields(Objectives)}
+
+
+def parse_objectives(
+    file: str | Path | None = None, overrides: Iterable[str] = (), base: Objectives | None = None
+) -> Objectives:
+    """Objectives from defaults, then a YAML/JSON file, then NAME=VALUE overrides."""
+    values: dict[str, float] = {}
+    if file:
+        path = Path(file)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise UsageError(f"--objectives: file not found: {path}") from None
+        try:
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(f"--objectives: cannot parse {path}: {first}") from None
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise UsageError(f"--objectives: {path} must hold a mapping of objective: value")
+        for key, value in data.items():
+            values[_objective_name(str(key), f"--objectives {path}")] = _float(
+                f"objective {key}", str(value), positive=False)
+    for item in overrides:
+        if "=" not in item:
+            raise UsageError(f"--objective: expected NAME=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        values[_objective_name(key.strip(), "--objective")] = _float(
+            f"--objective {key.strip()}", value.strip(), positive=False)
+    return dataclasses.replace(base or Objectives(), **values)
+
+
+def _objective_name(name: str, where: str) -> str:
+    if name not in _OBJECTIVE_NAMES:
+        known = ", ".join(sorted(_OBJECTIVE_NAMES))
+        raise UsageError(f"{where}: unknown objective {name!r} (known: {known})")
+    return name
+
+
+def parse_pause_at(text: str | None) -> tuple[str, str] | None:
+    """KUBEDRILL_PAUSE_AT=<phase>[:start|:end] -> (phase, where)."""
+    from kubedrill.run import PHASES
+
+    if not text:
+        return None
+    phase, _, where = text.partition(":")
+    where = where or "start"
+    if phase not in PHASES or where not in ("start", "end"):
+        raise UsageError(
+            f"KUBEDRILL_PAUSE_AT: expected one of {', '.join(PHASES)} with optional :start or :end, "
+            f"got {text!r}")
+    return phase, where

@@ -1,0 +1,64 @@
+"""A thin wrapper of the docker CLI, for node faults on kind (a node is a container)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from kubedrill.errors import FaultFailed, UsageError
+
+KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+
+
+@dataclass(frozen=True)
+class NodeContainer:
+    name: str
+    state: str   # running, exited, ...
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def _docker(*args: str, timeout: float = 60) -> str:
+    exe = shutil.which("docker")
+    if not exe:
+        raise UsageError("docker CLI not found: node faults need docker")
+    try:
+        proc = subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise FaultFailed(f"docker {' '.join(args)} did not finish within {timeout:.0f}s") from None
+    if proc.returncode != 0:
+        msg = (proc.stderr or proc.stdout).strip().splitlines()
+        raise FaultFailed(f"docker {' '.join(args)} failed: {msg[0] if msg else proc.returncode}")
+    return proc.stdout
+
+
+def available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        _docker("version", "--format", "{{.Server.Version}}", timeout=10)
+    except FaultFailed:
+        return False
+    return True
+
+
+def node_containers(cluster: str) -> tuple[NodeContainer, ...]:
+    out = _docker("ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={cluster}",
+                  "--format", "{{.Names}}\t{{.State}}")
+    rows = [line.split("\t") for line in out.splitlines() if line.strip()]
+    return tuple(sorted(NodeContainer(r[0], r[1] if len(r) > 1 else "") for r in rows))
+
+
+def is_running(container: str) -> bool:
+    return _docker("inspect", "--format", "{{.State.Running}}", container).strip() == "true"
+
+
+def stop(container: str, timeout_s: int = 10) -> None:
+    _docker("stop", "--time", str(timeout_s), container, timeout=timeout_s + 60)
+
+
+def start(container: str) -> None:
+    _docker("start", container)

@@ -1,0 +1,53 @@
+"""Typed errors. Every error the library raises on purpose is a KubedrillError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KubedrillError(Exception):
+    """Base of every error kubedrill raises on purpose."""
+
+
+class UsageError(KubedrillError):
+    """Bad input from the user: an option value, a missing file, a context not allowed."""
+
+
+class ClusterUnreachable(UsageError):
+    """The API server of the chosen context does not answer."""
+
+
+class GuardRefused(KubedrillError):
+    """A destructive action was refused by the safety guard."""
+
+
+class LockHeld(KubedrillError):
+    """Another drill holds the cluster-wide drill lock."""
+
+    def __init__(self, holder: str, expires_in_s: float):
+        self.holder = holder
+        self.expires_in_s = expires_in_s
+        super().__init__(
+            f"another drill ({holder}) holds the cluster-wide drill lock; "
+            f"it expires in {expires_in_s:.0f}s unless renewed"
+        )
+
+
+class WaitTimeout(KubedrillError):
+    """A wait reached its deadline. Carries the last state it observed."""
+
+    def __init__(self, description: str, timeout_s: float, last_state: Any, summary: str = ""):
+        self.description = description
+        self.timeout_s = timeout_s
+        self.last_state = last_state
+        self.summary = summary
+        detail = f"; last seen: {summary}" if summary else ""
+        super().__init__(f"timed out after {timeout_s:.1f}s waiting for {description}{detail}")
+
+
+class DataLost(KubedrillError):
+    """The data oracle found acknowledged records missing or corrupt."""
+
+
+class FaultFailed(KubedrillError):
+    """A fault could not be injected (nothing to kill, node not found, ...)."""

@@ -1,0 +1,225 @@
+"""Safety: context allow-list, ownership labels, namespace scoping, the drill lock.
+
+A destructive action touches only namespaces this run created, or namespaces a drill
+explicitly allows; kube-system and the storage driver's namespace are never targets.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kubedrill.errors import GuardRefused, LockHeld, UsageError
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "kubedrill"
+RUN_ID = "kubedrill.io/run-id"
+TAINT_KEY = "kubedrill.io/fault"
+
+# Never targets, whatever a drill allows.
+PROTECTED_NAMESPACES = frozenset({
+    "kube-system", "kube-public", "kube-node-lease", "local-path-storage",
+    # the storage driver and snapshot controller namespaces of the kind cluster
+    "csi-hostpath", "csi-driver-hostpath", "snapshot-controller",
+})
+
+LOCK_NAME = "kubedrill-drill-lock"
+LOCK_NAMESPACE = "default"
+
+
+def is_kind_context(name: str) -> bool:
+    return name.startswith("kind-") and len(name) > len("kind-")
+
+
+def check_context(context: str, allowed: Iterable[str] = ()) -> None:
+    """Kind contexts are allowed; any other needs --allow-context NAME."""
+    if is_kind_context(context) or context in set(allowed):
+        return
+    raise UsageError(
+        f"context {context!r} is not a kind context; refusing to drill it "
+        f"(pass --allow-context {context} to allow it)")
+
+
+def labels(run_id: str) -> dict[str, str]:
+    """The labels every object kubedrill creates carries."""
+    return {MANAGED_BY: MANAGED_BY_VALUE, RUN_ID: run_id}
+
+
+def run_selector(run_id: str) -> str:
+    return f"{MANAGED_BY}={MANAGED_BY_VALUE},{RUN_ID}={run_id}"
+
+
+@dataclass
+class Guard:
+    """Decides whether a destructive action may touch a target."""
+
+    run_id: str
+    allowed_namespaces: frozenset[str] = frozenset()
+    protected_namespaces: frozenset[str] = PROTECTED_NAMESPACES
+    _owned: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        bad = self.allowed_namespaces & self.protected_namespaces
+        if bad:
+            raise UsageError(f"--allow-namespace: {', '.join(sorted(bad))} can never be a drill target")
+
+    def claim(self, namespace: str) -> None:
+        """Record a namespace this run created (call right after creating it)."""
+        with self._lock:
+            self._owned.add(namespace)
+
+    def release(self, namespace: str) -> None:
+        with self._lock:
+            self._owned.discard(namespace)
+
+    @property
+    def owned(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._owned)
+
+    def check_namespace(self, namespace: str, action: str = "act on") -> None:
+        if not namespace:
+            raise GuardRefused(f"refusing to {action} objects without a namespace")
+        if namespace in self.protected_namespaces:
+            raise GuardRefused(f"refusing to {action} namespace {namespace!r}: it is never a drill target")
+        if namespace in self.owned or namespace in self.allowed_namespaces:
+            return
+        raise GuardRefused(
+            f"refusing to {action} namespace {namespace!r}: not created by run {self.run_id} "
+            f"(allow it explicitly with --allow-namespace {namespace})")
+
+    def check_object(self, obj_labels: dict[str, str] | None, namespace: str, what: str) -> None:
+        """Objects in allowed namespaces may be foreign; in owned ones they must carry our run id."""
+        self.check_namespace(namespace, f"touch {what} in")
+        if namespace in self.allowed_namespaces:
+            return
+        if (obj_labels or {}).get(RUN_ID) != self.run_id:
+            raise GuardRefused(f"refusing to touch {what} in {namespace!r}: it does not carry run id {self.run_id}")
+
+    def check_node(self, node: str, kind_nodes: Iterable[str]) -> None:
+        """Node faults only on nodes of the kind cluster we drill (docker containers we know)."""
+        if node not in set(kind_nodes):
+            raise GuardRefused(f"refusing to touch node {node!r}: not a node container of this kind cluster")
+
+
+# --- drill lock: a Lease with an expiry ---------------------------------------------------
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class LockState:
+    holder: str
+    renewed: _dt.datetime | None
+    duration_s: float
+
+    def expires_in(self, now: _dt.datetime) -> float:
+        if self.renewed is None:
+            return 0.0
+        return (self.renewed - now).total_seconds() + self.duration_s
+
+
+def lock_state(lease) -> LockState:
+    spec = lease.spec
+    return LockState(holder=spec.holder_identity or "", renewed=spec.renew_time or spec.acquire_time,
+                     duration_s=float(spec.lease_duration_seconds or 0))
+
+
+class DrillLock:
+    """Cluster-wide lock: a Lease in ``default`` held by one run, expiring unless renewed."""
+
+    def __init__(self, clients, run_id: str, duration_s: float = 120.0,
+                 namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME):
+        self.clients = clients
+        self.run_id = run_id
+        self.duration_s = int(max(15, duration_s))
+        self.namespace = namespace
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.held = False
+
+    def _body(self, resource_version: str | None = None):
+        from kubernetes import client as k8s
+
+        now = _now()
+        return k8s.V1Lease(
+            metadata=k8s.V1ObjectMeta(name=self.name, namespace=self.namespace,
+                                      labels=labels(self.run_id), resource_version=resource_version),
+            spec=k8s.V1LeaseSpec(holder_identity=self.run_id, lease_duration_seconds=self.duration_s,
+                                 acquire_time=now, renew_time=now))
+
+    def acquire(self) -> None:
+        """Take the lock, or take over an expired one; LockHeld when another run holds it."""
+        from kubernetes.client.rest import ApiException
+
+        coord = self.clients.coordination
+        try:
+            coord.create_namespaced_lease(self.namespace, self._body())
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            current = coord.read_namespaced_lease(self.name, self.namespace)
+            state = lock_state(current)
+            remaining = state.expires_in(_now())
+            if state.holder != self.run_id and remaining > 0:
+                raise LockHeld(state.holder, remaining) from None
+            # expired (or ours): take it over; resourceVersion makes the takeover atomic
+            coord.replace_namespaced_lease(self.name, self.namespace,
+                                           self._body(current.metadata.resource_version))
+        self.held = True
+        self._thread = threading.Thread(target=self._renew_loop, name="kubedrill-lock", daemon=True)
+        self._thread.start()
+
+    def _renew_loop(self) -> None:
+        from kubernetes.client.rest import ApiException
+
+        while not self._stop.wait(self.duration_s / 3):
+            try:
+                lease = self.clients.coordination.read_namespaced_lease(self.name, self.namespace)
+                if lease.spec.holder_identity != self.run_id:
+                    return
+                lease.spec.renew_time = _now()
+                self.clients.coordination.replace_namespaced_lease(self.name, self.namespace, lease)
+            except (ApiException, OSError):
+                continue
+
+    def release(self) -> None:
+        """Delete the lease if this run still holds it."""
+        from kubernetes.client.rest import ApiException
+
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        if not self.held:
+            return
+        release_lease(self.clients, self.run_id, self.namespace, self.name)
+        self.held = False
+
+
+def release_lease(clients, run_id: str, namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME) -> bool:
+    """Delete the drill lock lease when ``run_id`` holds it. True when deleted."""
+    from kubernetes import client as k8s
+    from kubernetes.client.rest import ApiException
+
+    try:
+        lease = clients.coordination.read_namespaced_lease(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    if lease.spec.holder_identity != run_id:
+        return False
+    try:
+        clients.coordination.delete_namespaced_lease(
+            name, namespace, body=k8s.V1DeleteOptions(
+                preconditions=k8s.V1Preconditions(uid=lease.metadata.uid)))
+    except ApiException as exc:
+        if exc.status in (404, 409):
+            return False
+        raise
+    return True

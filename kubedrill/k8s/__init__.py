@@ -1,0 +1,1 @@
+"""One module per kind: probes read, verbs act. Objects are returned as frozen dataclasses."""

@@ -1,0 +1,61 @@
+"""Namespaces: create (labelled), delete (only ours), wait until gone."""
+
+from __future__ import annotations
+
+from kubernetes import client as k8s
+
+from kubedrill import guard
+from kubedrill.errors import GuardRefused
+from kubedrill.k8s.common import ignore_not_found
+from kubedrill.wait import ApiSource, Check, Progress, wait_for
+
+
+def create(clients, name: str, run_id: str, extra_labels: dict[str, str] | None = None) -> str:
+    labels = {**guard.labels(run_id), **(extra_labels or {})}
+    clients.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name, labels=labels)))
+    return name
+
+
+def exists(clients, name: str) -> bool:
+    from kubernetes.client.rest import ApiException
+
+    try:
+        clients.core.read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def delete(clients, name: str, run_id: str) -> bool:
+    """Delete a namespace this run created. True when it was already gone."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        ns = clients.core.read_namespace(name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return True
+        raise
+    if (ns.metadata.labels or {}).get(guard.RUN_ID) != run_id:
+        raise GuardRefused(f"refusing to delete namespace {name!r}: not created by run {run_id}")
+    return not ignore_not_found(clients.core.delete_namespace, name,
+                                body=k8s.V1DeleteOptions(propagation_policy="Foreground"))
+
+
+def wait_gone(clients, name: str, timeout_s: float, progress: Progress | None = None):
+    def gone(items):
+        if not items:
+            return Check(True, "gone")
+        phase = (items[0].get("status") or {}).get("phase", "")
+        return Check(False, f"namespace {phase or 'present'}")
+
+    return wait_for(ApiSource(clients.core.list_namespace, field_selector=f"metadata.name={name}"),
+                    gone, description=f"namespace {name} to be deleted", timeout_s=timeout_s,
+                    progress=progress)
+
+
+def list_for_run(clients, run_id: str) -> tuple[str, ...]:
+    items = clients.core.list_namespace(label_selector=f"{guard.RUN_ID}={run_id}").items
+    return tuple(sorted(n.metadata.name for n in items))

@@ -1,0 +1,90 @@
+"""Nodes: readiness and taints. Verbs add and remove taints; node loss is in kubedrill.faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubedrill.k8s.common import condition
+from kubedrill.wait import ApiSource, Check, Progress, wait_for
+
+
+@dataclass(frozen=True, order=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True, order=True)
+class NodeInfo:
+    name: str
+    ready: bool
+    control_plane: bool
+    taints: tuple[Taint, ...]
+
+
+def info(obj: dict) -> NodeInfo:
+    m = obj.get("metadata") or {}
+    taints = tuple(sorted(Taint(t.get("key", ""), t.get("value") or "", t.get("effect", ""))
+                          for t in (obj.get("spec") or {}).get("taints") or []))
+    labels = m.get("labels") or {}
+    return NodeInfo(m.get("name", ""), condition(obj, "Ready") == "True",
+                    "node-role.kubernetes.io/control-plane" in labels, taints)
+
+
+def list_nodes(clients) -> tuple[NodeInfo, ...]:
+    items, _ = ApiSource(clients.core.list_node).list()
+    return tuple(sorted(info(o) for o in items))
+
+
+def workers(clients) -> tuple[NodeInfo, ...]:
+    return tuple(n for n in list_nodes(clients) if not n.control_plane)
+
+
+def tainted_with(clients, key: str, value: str | None = None) -> tuple[NodeInfo, ...]:
+    return tuple(n for n in list_nodes(clients)
+                 if any(t.key == key and (value is None or t.value == value) for t in n.taints))
+
+
+def add_taint(clients, node: str, key: str, value: str, effect: str) -> None:
+    obj = clients.core.read_node(node)
+    taints = list(obj.spec.taints or [])
+    if any(t.key == key and t.effect == effect for t in taints):
+        return
+    body = {"metadata": {"resourceVersion": obj.metadata.resource_version},
+            "spec": {"taints": [clients.api.sanitize_for_serialization(t) for t in taints]
+                     + [{"key": key, "value": value, "effect": effect}]}}
+    clients.core.patch_node(node, body)
+
+
+def remove_taint(clients, node: str, key: str, value: str | None = None, effect: str | None = None) -> bool:
+    """Remove a taint; False when it was not there."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        obj = clients.core.read_node(node)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    taints = list(obj.spec.taints or [])
+    keep = [t for t in taints if not (t.key == key and (effect is None or t.effect == effect)
+                                      and (value is None or (t.value or "") == value))]
+    if len(keep) == len(taints):
+        return False
+    body = {"metadata": {"resourceVersion": obj.metadata.resource_version},
+            "spec": {"taints": [clients.api.sanitize_for_serialization(t) for t in keep] or None}}
+    clients.core.patch_node(node, body)
+    return True
+
+
+def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None = None, want: bool = True):
+    def check(items):
+        if not items:
+            return Check(False, "node not registered")
+        n = info(items[0])
+        return Check(n.ready == want, "Ready" if n.ready else "NotReady")
+
+    return wait_for(ApiSource(clients.core.list_node, field_selector=f"metadata.name={node}"), check,
+                    description=f"node {node} to be {'Ready' if want else 'NotReady'}",
+                    timeout_s=timeout_s, progress=progress)

@@ -1,0 +1,73 @@
+"""Pods. Probes: list, readiness. Verbs: delete (kill). A pod is identified by its UID."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from kubernetes import client as k8s
+
+from kubedrill.k8s.common import condition, ignore_not_found, meta
+from kubedrill.wait import ApiSource, Check
+
+
+@dataclass(frozen=True, order=True)
+class PodInfo:
+    name: str
+    uid: str
+    namespace: str
+    node: str
+    phase: str
+    ready: bool
+    terminating: bool
+    restarts: int
+    owner: str          # Kind/name of the controller, "" when none
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def serving(self) -> bool:
+        """Ready and not being deleted."""
+        return self.ready and not self.terminating
+
+
+def info(obj: dict[str, Any]) -> PodInfo:
+    m = meta(obj)
+    status = obj.get("status") or {}
+    owner = next((f"{o.get('kind')}/{o.get('name')}" for o in m.get("ownerReferences") or []
+                  if o.get("controller")), "")
+    restarts = sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or [])
+    return PodInfo(
+        name=m.get("name", ""), uid=m.get("uid", ""), namespace=m.get("namespace", ""),
+        node=(obj.get("spec") or {}).get("nodeName") or "", phase=status.get("phase", ""),
+        ready=condition(obj, "Ready") == "True", terminating=bool(m.get("deletionTimestamp")),
+        restarts=restarts, owner=owner, labels=tuple(sorted((m.get("labels") or {}).items())))
+
+
+def source(clients, namespace: str, selector: str) -> ApiSource:
+    return ApiSource(clients.core.list_namespaced_pod, namespace, label_selector=selector)
+
+
+def list_pods(clients, namespace: str, selector: str) -> tuple[PodInfo, ...]:
+    items, _ = source(clients, namespace, selector).list()
+    return tuple(sorted(info(o) for o in items))
+
+
+def all_serving(want: int, excluding: Iterable[str] = ()):
+    """Predicate: ``want`` pods Ready and not terminating, none of them in ``excluding`` UIDs."""
+    gone = frozenset(excluding)
+
+    def check(items: list[dict]) -> Check:
+        pods = [info(o) for o in items]
+        serving = [p for p in pods if p.serving and p.uid not in gone]
+        old = [p for p in pods if p.uid in gone]
+        extra = f", {len(old)} killed still present" if old else ""
+        return Check(len(serving) >= want and not [p for p in old if p.serving],
+                     f"{len(serving)}/{want} Ready{extra}")
+
+    return check
+
+
+def delete(clients, namespace: str, name: str, uid: str, grace_s: int = 0) -> bool:
+    """Delete one pod (precondition: this exact UID). False when it was already gone."""
+    body = k8s.V1DeleteOptions(grace_period_seconds=grace_s, preconditions=k8s.V1Preconditions(uid=uid))
+    return ignore_not_found(clients.core.delete_namespaced_pod, name, namespace, body=body)

@@ -1,0 +1,81 @@
+"""Read cluster/versions.env: KEY=value lines, ``${VAR}`` expansion, ``#`` comments.
+
+Every image reference kubedrill uses comes from here, so that a test can check that each
+image in use on the cluster is listed in the pins file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Mapping
+
+from kubedrill.errors import UsageError
+
+_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def default_path() -> Path:
+    env = os.environ.get("KUBEDRILL_PINS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "cluster" / "versions.env"
+
+
+def parse(text: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Parse KEY=value lines. Later keys may refer to earlier ones (or to ``environ``)."""
+    env = dict(environ or {})
+    values: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if not match:
+            raise UsageError(f"pins file line {lineno}: expected KEY=value, got {raw!r}")
+        key, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            quoted, value = value[0], value[1:-1]
+            if quoted == "'":
+                values[key] = value
+                continue
+        else:
+            value = value.split(" #", 1)[0].strip()
+
+        def expand(m: re.Match[str], _lineno: int = lineno) -> str:
+            name = m.group(1) or m.group(2)
+            if name in values:
+                return values[name]
+            if name in env:
+                return env[name]
+            raise UsageError(f"pins file line {_lineno}: ${{{name}}} is not defined")
+
+        values[key] = _VAR.sub(expand, value)
+    return values
+
+
+def load(path: Path | str | None = None) -> dict[str, str]:
+    p = Path(path) if path else default_path()
+    try:
+        return parse(p.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"pins file not found: {p}") from None
+
+
+def images(pins: Mapping[str, str]) -> dict[str, str]:
+    """Every IMAGE_* entry: the image references the cluster may use."""
+    return {k: v for k, v in pins.items() if k.startswith("IMAGE_")}
+
+
+def shell_image(path: Path | str | None = None) -> str:
+    pins = load(path)
+    try:
+        return pins["IMAGE_SHELL"]
+    except KeyError:
+        raise UsageError("pins file has no IMAGE_SHELL entry") from None
+
+
+def cluster_name(path: Path | str | None = None) -> str:
+    return os.environ.get("KUBEDRILL_CLUSTER_NAME") or load(path).get("KIND_CLUSTER_NAME", "kubedrill")

@@ -1,0 +1,193 @@
+"""One drill run: its id, seed, guard, journal, timeouts, cleanup stacks, phases, signals.
+
+Phases of a scenario (each logged as it starts and ends)::
+
+    deploy -> fault -> recover -> verify -> teardown
+
+``KUBEDRILL_PAUSE_AT=<phase>[:start|:end]`` makes the run stop at that point: it appends
+``paused <phase>:<where> <pid>`` to ``$KUBEDRILL_PAUSE_FILE`` (a FIFO or a file) and blocks
+until a signal arrives. Tests use it to interrupt a run at an exact point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import random
+import re
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from kubedrill.config import Timeouts
+from kubedrill.errors import UsageError
+
+PHASES = ("deploy", "fault", "recover", "verify", "teardown")
+PHASE_TITLES = {
+    "deploy": "deploying", "fault": "injecting the fault", "recover": "waiting for recovery",
+    "verify": "verifying", "teardown": "tearing down",
+}
+
+Log = Callable[[str], None]
+
+
+def new_run_id(now: _dt.datetime | None = None) -> str:
+    """Short, sortable, label- and DNS-safe: e.g. ``1126t0541-3fa9``."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return f"{now:%m%d}t{now:%H%M%S}-{secrets.token_hex(2)}"
+
+
+def slug(text: str, limit: int = 24) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (s[:limit].rstrip("-")) or "x"
+
+
+class Cleanups:
+    """Cleanup registered right after each create, run last-in-first-out.
+
+    Errors become warnings (they never mask the result). An interrupt during cleanup does not
+    stop the remaining cleanups; it is re-raised once they are done.
+    """
+
+    def __init__(self, warn: Log):
+        self._stack: list[tuple[str, Callable[[], object]]] = []
+        self._warn = warn
+        self._lock = threading.Lock()
+
+    def defer(self, description: str, fn: Callable[[], object]) -> None:
+        with self._lock:
+            self._stack.append((description, fn))
+
+    def __len__(self) -> int:
+        return len(self._stack)
+
+    def run_all(self) -> tuple[str, ...]:
+        """Run everything LIFO; return the warnings."""
+        warnings: list[str] = []
+        interrupted: BaseException | None = None
+        while True:
+            with self._lock:
+                if not self._stack:
+                    break
+                description, fn = self._stack.pop()
+            try:
+                fn()
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+                msg = f"cleanup interrupted ({description}); continuing with the rest"
+                warnings.append(msg)
+                self._warn(msg)
+            except Exception as exc:  # noqa: BLE001 - teardown errors become warnings
+                text = str(exc).strip().splitlines()
+                msg = f"cleanup failed ({description}): {text[0] if text else type(exc).__name__}"
+                warnings.append(msg)
+                self._warn(msg)
+        if interrupted is not None:
+            raise interrupted
+        return tuple(warnings)
+
+
+class Signals:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, except inside ``shielded()`` (cleanup),
+    where they are remembered and raised once the shielded block is done."""
+
+    def __init__(self, log: Log):
+        self._log = log
+        self._shield = 0
+        self._pending: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, self._handle)
+
+    def uninstall(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous.clear()
+
+    def _handle(self, signum, frame) -> None:
+        name = signal.Signals(signum).name
+        if self._shield:
+            self._pending = signum
+            self._log(f"{name} received while cleaning up: finishing the cleanup first")
+            return
+        self._log(f"{name} received: cleaning up everything this run created, then exiting")
+        raise KeyboardInterrupt(name)
+
+    @contextlib.contextmanager
+    def shielded(self) -> Iterator[None]:
+        self._shield += 1
+        try:
+            yield
+        finally:
+            self._shield -= 1
+            if not self._shield and self._pending is not None:
+                signum, self._pending = self._pending, None
+                raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@dataclass
+class Run:
+    """State of one drill run (one pytest session)."""
+
+    run_id: str
+    seed: int
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    log: Log = print
+    warn: Log = print
+    pause_at: tuple[str, str] | None = None
+    pause_file: str | None = None
+    phase_listeners: list = field(default_factory=list)
+    results: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.signals = Signals(self.log)
+
+    def rng(self, scope: str = "") -> random.Random:
+        """Random choices for one scenario: from the run's seed and the scenario's id,
+        so that a choice does not depend on which other scenarios ran before it."""
+        return random.Random(f"{self.seed}:{scope}")
+
+    # --- phases and pause points ---------------------------------------------------------
+    @contextlib.contextmanager
+    def phase(self, name: str, scope: str = "") -> Iterator[None]:
+        if name not in PHASES:
+            raise UsageError(f"unknown phase {name!r}")
+        title = PHASE_TITLES[name]
+        where = f"[{scope}] " if scope else ""
+        start = time.monotonic()
+        self.log(f"{where}phase {title}: start")
+        for listener in self.phase_listeners:
+            listener.start(name, title)
+        ok = False
+        try:
+            self.pause_point(name, "start")
+            yield
+            self.pause_point(name, "end")
+            ok = True
+        finally:
+            took = time.monotonic() - start
+            self.log(f"{where}phase {title}: {'end' if ok else 'FAILED'} ({took:.1f}s)")
+            for listener in self.phase_listeners:
+                listener.end(name, title, ok)
+
+    def pause_point(self, phase: str, where: str = "start") -> None:
+        if self.pause_at != (phase, where):
+            return
+        line = f"paused {phase}:{where} {os.getpid()}\n".encode()
+        if self.pause_file:
+            fd = os.open(self.pause_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        self.log(f"paused at {phase}:{where} (KUBEDRILL_PAUSE_AT); waiting for a signal")
+        threading.Event().wait()  # blocks until a signal handler raises

@@ -1,0 +1,142 @@
+"""Sample workloads and the handle a scenario uses to observe them.
+
+Every pod runs the pinned shell image (cluster/versions.env IMAGE_SHELL), pulled never:
+imagePullPolicy IfNotPresent. Readiness probes are tight (periodSeconds 1) so that an RTO is
+not rounded up to the kubelet's default ten seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubedrill import guard, pins
+from kubedrill.k8s import deployments, pods
+from kubedrill.measure import Instant, Recovery, Timeline
+from kubedrill.scope import Scope
+from kubedrill.wait import WaitResult, wait_for
+
+WEB_PORT = 8080
+
+
+def web_pod_spec(image: str | None = None) -> dict[str, Any]:
+    """busybox httpd serving its pod name on :8080, Ready as soon as it answers."""
+    return {
+        "terminationGracePeriodSeconds": 2,
+        "containers": [{
+            "name": "web",
+            "image": image or pins.shell_image(),
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c",
+                        "mkdir -p /www && hostname > /www/index.html && "
+                        f"exec httpd -f -p {WEB_PORT} -h /www"],
+            "ports": [{"containerPort": WEB_PORT, "name": "http"}],
+            "readinessProbe": {"httpGet": {"path": "/", "port": WEB_PORT},
+                               "periodSeconds": 1, "failureThreshold": 1, "successThreshold": 1},
+        }],
+    }
+
+
+class Workload:
+    """A running workload (pods selected by labels) and the waits a scenario needs."""
+
+    kind = "Workload"
+
+    def __init__(self, scope: Scope, name: str, selector: dict[str, str], replicas: int):
+        self.scope = scope
+        self.name = name
+        self.namespace = scope.namespace
+        self.selector = selector
+        self.replicas = replicas
+
+    @property
+    def selector_string(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.selector.items()))
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.namespace}/{self.name}, replicas={self.replicas})"
+
+    # --- probes -------------------------------------------------------------------------
+    def pods(self) -> tuple[pods.PodInfo, ...]:
+        return pods.list_pods(self.scope.clients, self.namespace, self.selector_string)
+
+    def pod_uids(self) -> frozenset[str]:
+        """UIDs of the pods that exist now and are not being deleted."""
+        return frozenset(p.uid for p in self.pods() if not p.terminating)
+
+    def ready_count(self) -> int:
+        return sum(1 for p in self.pods() if p.serving)
+
+    # --- waits --------------------------------------------------------------------------
+    def _wait_serving(self, description: str, timeout_s: float, excluding=frozenset(),
+                      on_event=None) -> WaitResult:
+        return wait_for(pods.source(self.scope.clients, self.namespace, self.selector_string),
+                        pods.all_serving(self.replicas, excluding), description=description,
+                        timeout_s=timeout_s, progress=self.scope.progress, on_event=on_event)
+
+    def wait_ready(self) -> WaitResult:
+        """Wait after create: every replica Ready (phase: deploying)."""
+        return self._wait_serving(f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready",
+                                  self.scope.timeouts.deploy_s)
+
+    def wait_all_ready(self, after=None) -> Recovery:
+        """Wait until every replica is Ready again, none of them a pod the fault killed.
+
+        RTO runs from the fault's moment (``after.at``) to the watch event that made the
+        condition true. The timeline marks: fault, first NotReady (a killed pod terminating or
+        gone), replacement scheduled, Ready.
+        """
+        killed = frozenset(getattr(after, "uids", frozenset()))
+        origin: Instant = getattr(after, "at", None) or Instant.now()
+        marks: dict[str, tuple[float, str]] = {}
+        seen: set[str] = set()
+
+        def on_event(t: float, etype: str, obj: dict) -> None:
+            p = pods.info(obj)
+            if p.uid in killed:
+                if etype == "DELETED" or p.terminating or not p.ready:
+                    marks.setdefault("first NotReady", (t, p.name))
+                return
+            if etype == "LISTED":
+                seen.add(p.uid)
+                return
+            if p.uid not in seen and p.node:
+                marks.setdefault("replacement scheduled", (t, f"{p.name} on {p.node}"))
+
+        with self.scope.phase("recover"):
+            result = self._wait_serving(
+                f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready"
+                + (f", none of the {len(killed)} killed" if killed else ""),
+                self.scope.timeouts.recover_s, killed, on_event)
+        timeline = Timeline(origin).add("fault", origin.mono, getattr(after, "describe", lambda: "")())
+        for name, (t, detail) in marks.items():
+            timeline = timeline.add(name, max(t, origin.mono), detail)
+        timeline = timeline.add("Ready", result.satisfied_at, result.summary)
+        recovery = Recovery(result.description, max(0.0, result.satisfied_at - origin.mono),
+                            timeline, result.summary)
+        self.scope.run.results.append((self.scope.name, recovery))
+        return recovery
+
+
+class Deployment(Workload):
+    kind = "Deployment"
+
+
+def create_deployment(scope: Scope, name: str = "web", replicas: int = 3,
+                      pod_spec: dict[str, Any] | None = None) -> Deployment:
+    """Create a Deployment in the scope's namespace, register its cleanup, wait Ready."""
+    with scope.phase("deploy"):
+        return _create_deployment(scope, name, replicas, pod_spec)
+
+
+def _create_deployment(scope: Scope, name: str, replicas: int, pod_spec: dict[str, Any] | None) -> Deployment:
+    scope.guard.check_namespace(scope.namespace, "create a deployment in")
+    labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
+    selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
+    body = deployments.manifest(name, labels, replicas, pod_spec or web_pod_spec(), selector)
+    deployments.create(scope.clients, scope.namespace, body)
+    scope.cleanups.defer(f"delete deployment {scope.namespace}/{name}",
+                         lambda: deployments.delete(scope.clients, scope.namespace, name))
+    handle = Deployment(scope, name, selector, replicas)
+    handle.wait_ready()
+    return handle
