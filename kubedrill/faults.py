@@ -136,7 +136,7 @@ class Faults:
                 nodes.remove_taint(s.clients, name, guard.TAINT_KEY, value, effect)
                 s.journal.resolve(entry)
 
-            s.cleanups.defer(f"remove taint from node {name}", undo)
+            s.cleanups.defer(f"remove taint from node {name}", undo, kind="fault")
             added = TaintAdded(name, guard.TAINT_KEY, value, effect, at)
             s.run.log(f"[{s.name}] {added.describe()}")
         return added
@@ -161,7 +161,7 @@ class Faults:
                 nodes.wait_ready(s.clients, name, s.timeouts.node_s, s.progress)
                 s.journal.resolve(entry)
 
-            s.cleanups.defer(f"start node container {name}", undo)
+            s.cleanups.defer(f"start node container {name}", undo, kind="fault")
             stopped = NodeStopped(name, name, at)
             s.run.log(f"[{s.name}] {stopped.describe()}")
         return stopped

@@ -54,26 +54,29 @@ class Cleanups:
     """
 
     def __init__(self, warn: Log):
-        self._stack: list[tuple[str, Callable[[], object]]] = []
+        self._stack: list[tuple[str, Callable[[], object], str]] = []
         self._warn = warn
         self._lock = threading.Lock()
 
-    def defer(self, description: str, fn: Callable[[], object]) -> None:
+    def defer(self, description: str, fn: Callable[[], object], kind: str = "object") -> None:
+        """Register cleanup: ``kind`` is "object" (something created) or "fault" (an undo)."""
         with self._lock:
-            self._stack.append((description, fn))
+            self._stack.append((description, fn, kind))
 
     def __len__(self) -> int:
         return len(self._stack)
 
-    def run_all(self) -> tuple[str, ...]:
-        """Run everything LIFO; return the warnings."""
+    def run_all(self, skip_kinds: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Run everything LIFO (except ``skip_kinds``); return the warnings."""
         warnings: list[str] = []
         interrupted: BaseException | None = None
         while True:
             with self._lock:
                 if not self._stack:
                     break
-                description, fn = self._stack.pop()
+                description, fn, kind = self._stack.pop()
+            if kind in skip_kinds:
+                continue
             try:
                 fn()
             except KeyboardInterrupt as exc:

@@ -1,0 +1,11 @@
+"""kubedrill's pytest layer: the fixtures live in fixtures/, the command-line options in
+fixtures/options.py (see ``pytest --help``, group "kubedrill")."""
+
+pytest_plugins = [
+    "fixtures.options",
+    "fixtures.reporting",
+    "fixtures.cluster",
+    "fixtures.namespace",
+    "fixtures.workloads",
+    "fixtures.chaos",
+]

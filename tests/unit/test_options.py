@@ -1,0 +1,75 @@
+import pytest
+
+from kubedrill import config
+from kubedrill.config import Objectives, Timeouts
+from kubedrill.errors import UsageError
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "inf", ""])
+def test_bad_timeout_scale_is_refused(text):
+    with pytest.raises(UsageError, match="--timeout-scale"):
+        config.parse_timeout_scale(text)
+
+
+def test_timeouts_scale_every_deadline():
+    t = Timeouts().scaled(config.parse_timeout_scale("2.5"))
+    assert t.deploy_s == Timeouts().deploy_s * 2.5 and t.recover_s == Timeouts().recover_s * 2.5
+    assert t.lease_duration_s == Timeouts().lease_duration_s  # the lock's lease is not a wait
+
+
+@pytest.mark.parametrize("text", ["-3", "x", "1.5"])
+def test_bad_seed_is_refused(text):
+    with pytest.raises(UsageError, match="--seed"):
+        config.parse_seed(text)
+
+
+def test_seed_is_given_back_or_fresh():
+    assert config.parse_seed("42") == 42
+    assert 0 <= config.parse_seed(None) < 2**32
+
+
+def test_objectives_from_file_then_overrides(tmp_path):
+    f = tmp_path / "objectives.yaml"
+    f.write_text("pod_kill_rto_s: 12\nnode_loss_rto_s: 200\n")
+    o = config.parse_objectives(f, ["pod_kill_rto_s=9.5"])
+    assert o.pod_kill_rto_s == 9.5 and o.node_loss_rto_s == 200
+    assert o.statefulset_rto_s == Objectives().statefulset_rto_s
+
+
+def test_objectives_json_file(tmp_path):
+    f = tmp_path / "o.json"
+    f.write_text('{"restore_rto_s": 30}')
+    assert config.parse_objectives(f).restore_rto_s == 30
+
+
+@pytest.mark.parametrize("override, message", [
+    ("pod_kil_rto_s=3", "unknown objective 'pod_kil_rto_s'"),
+    ("pod_kill_rto_s", "expected NAME=VALUE"),
+    ("pod_kill_rto_s=fast", "expected a number"),
+])
+def test_bad_objective_overrides(override, message):
+    with pytest.raises(UsageError, match=message):
+        config.parse_objectives(None, [override])
+
+
+def test_bad_objectives_files(tmp_path):
+    with pytest.raises(UsageError, match="file not found"):
+        config.parse_objectives(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a list\n")
+    with pytest.raises(UsageError, match="must hold a mapping"):
+        config.parse_objectives(bad)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(UsageError, match="cannot parse"):
+        config.parse_objectives(broken)
+
+
+def test_pause_points():
+    assert config.parse_pause_at("recover") == ("recover", "start")
+    assert config.parse_pause_at("fault:end") == ("fault", "end")
+    assert config.parse_pause_at("") is None
+    with pytest.raises(UsageError, match="KUBEDRILL_PAUSE_AT"):
+        config.parse_pause_at("lunch")
+    with pytest.raises(UsageError):
+        config.parse_pause_at("fault:middle")
