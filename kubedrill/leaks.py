@@ -73,8 +73,15 @@ def _labelled(clients, selector: str) -> list[str]:
     return found
 
 
+def run_namespace_prefix(run_id: str) -> str:
+    """Every namespace a run creates is named kd-<run id>-..."""
+    return f"kd-{run_id}-"
+
+
 def check(clients, run_id: str, namespaces: Iterable[str], kind_cluster: str | None) -> LeakReport:
-    namespaces = tuple(namespaces)
+    """``namespaces``: the run's namespaces; any namespace named after the run counts too."""
+    named = set(namespaces)
+    prefix = run_namespace_prefix(run_id)
     errors: list[str] = []
     labelled: list[str] = []
     pv: list[str] = []
@@ -84,9 +91,11 @@ def check(clients, run_id: str, namespaces: Iterable[str], kind_cluster: str | N
     try:
         labelled = _labelled(clients, guard.run_selector(run_id))
         pv = [f"{p.name} (claim {p.claim_namespace}/{p.claim_name}, {p.phase})"
-              for p in pvcs.pvs_pointing_at(clients, namespaces)]
+              for p in pvcs.list_pvs(clients)
+              if p.claim_namespace in named or p.claim_namespace.startswith(prefix)]
         vsc = [f"{c.name} (snapshot {c.snapshot_namespace}/{c.snapshot_name})"
-               for c in snapshots.contents_pointing_at(clients, namespaces)]
+               for c in snapshots.list_contents(clients)
+               if c.snapshot_namespace in named or c.snapshot_namespace.startswith(prefix)]
         taints = [f"{n.name}: {t.key}={t.value}:{t.effect}" for n in nodes.list_nodes(clients)
                   for t in n.taints if t.key == guard.TAINT_KEY and t.value == run_id]
     except (ApiException, OSError) as exc:

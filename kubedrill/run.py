@@ -5,7 +5,7 @@ Phases of a scenario (each logged as it starts and ends)::
     deploy -> fault -> recover -> verify -> teardown
 
 ``KUBEDRILL_PAUSE_AT=<phase>[:start|:end]`` makes the run stop at that point: it appends
-``paused <phase>:<where> <pid>`` to ``$KUBEDRILL_PAUSE_FILE`` (a FIFO or a file) and blocks
+``paused <phase>:<where> <pid> <run id>`` to ``$KUBEDRILL_PAUSE_FILE`` (a FIFO or a file) and blocks
 until a signal arrives. Tests use it to interrupt a run at an exact point.
 """
 
@@ -185,7 +185,7 @@ class Run:
     def pause_point(self, phase: str, where: str = "start") -> None:
         if self.pause_at != (phase, where):
             return
-        line = f"paused {phase}:{where} {os.getpid()}\n".encode()
+        line = f"paused {phase}:{where} {os.getpid()} {self.run_id}\n".encode()
         if self.pause_file:
             fd = os.open(self.pause_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
             try:

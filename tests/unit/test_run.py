@@ -84,7 +84,7 @@ def test_pause_point_writes_the_marker_then_blocks_until_a_signal(tmp_path):
     finally:
         r.signals.uninstall()
         os.close(reader)
-    assert lines == [f"paused recover:start {os.getpid()}\n"]
+    assert lines == [f"paused recover:start {os.getpid()} r1\n"]
 
 
 def test_rng_is_per_scenario_and_reproducible():

@@ -1,0 +1,121 @@
+"""Helpers for the harness's end-to-end tests on the real kind cluster."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kubedrill import client as kclient
+from kubedrill import leaks
+from kubedrill.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", "kind-kubedrill")
+
+
+@pytest.fixture(scope="session")
+def clients():
+    try:
+        return kclient.load(None, CONTEXT)
+    except UsageError as exc:
+        pytest.fail(f"the e2e tests need the kind cluster (make cluster): {exc}", pytrace=False)
+
+
+@dataclass
+class Drill:
+    """A pytest run of scenarios in a subprocess, its state dir and reports isolated."""
+
+    tmp: Path
+    args: list
+    env: dict
+    proc: subprocess.Popen | None = None
+    output: str = ""
+
+    def command(self) -> list:
+        return [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
+                "-p", "no:cacheprovider", f"--junitxml={self.tmp / 'junit.xml'}",
+                f"--alluredir={self.tmp / 'allure'}", "--reports-dir", str(self.tmp / "reports"), *self.args]
+
+    def start(self, pause_at: str | None = None) -> "Drill":
+        env = {**os.environ, "KUBEDRILL_STATE_DIR": str(self.tmp / "state"), **self.env}
+        if pause_at:
+            self.fifo = self.tmp / "pause"
+            os.mkfifo(self.fifo)
+            self.fifo_fd = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)
+            env.update(KUBEDRILL_PAUSE_AT=pause_at, KUBEDRILL_PAUSE_FILE=str(self.fifo))
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        return self
+
+    def wait_paused(self) -> tuple[int, str]:
+        """Block until the run reports it paused (or fail if it ends first): (pid, run id)."""
+        sel = selectors.DefaultSelector()
+        sel.register(self.fifo_fd, selectors.EVENT_READ, "fifo")
+        sel.register(self.proc.stdout, selectors.EVENT_READ, "out")
+        chunks = []
+        try:
+            while True:
+                for key, _ in sel.select():
+                    if key.data == "fifo":
+                        line = os.read(self.fifo_fd, 4096).decode().strip()
+                        self.output += b"".join(chunks).decode(errors="replace")
+                        _, _where, pid, run_id = line.split()
+                        # keep draining stdout in the background so the child never blocks on it
+                        self._drain = chunks
+                        return int(pid), run_id
+                    data = os.read(self.proc.stdout.fileno(), 65536)
+                    if not data:
+                        self.output += b"".join(chunks).decode(errors="replace")
+                        pytest.fail(f"the run ended before it paused:\n{self.output[-4000:]}")
+                    chunks.append(data)
+        finally:
+            sel.close()
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def finish(self, limit_s: float = 600) -> int:
+        out, _ = self.proc.communicate(timeout=limit_s)
+        self.output += out.decode(errors="replace")
+        if getattr(self, "fifo_fd", None) is not None:
+            os.close(self.fifo_fd)
+            self.fifo_fd = None
+        return self.proc.returncode
+
+    def run(self, limit_s: float = 900) -> int:
+        self.start()
+        return self.finish(limit_s)
+
+
+@pytest.fixture
+def drill(tmp_path):
+    made = []
+
+    def make(*args, env=None) -> Drill:
+        d = Drill(tmp_path / f"d{len(made)}", list(args), dict(env or {}))
+        d.tmp.mkdir()
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:  # never leave a child running
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.send_signal(signal.SIGINT)
+            d.finish()
+
+
+def leftovers(clients, run_id: str) -> list[str]:
+    """Everything a run could leave behind, looked up independently of the run's own state."""
+    report = leaks.check(clients, run_id, (), clients.kind_cluster)
+    found = list(report.lines())
+    ns = clients.core.list_namespace().items
+    found += [f"namespace {n.metadata.name}" for n in ns
+              if n.metadata.name.startswith(leaks.run_namespace_prefix(run_id))]
+    return found

@@ -1,0 +1,85 @@
+"""Interrupt a run at each phase (SIGINT) and once with SIGKILL followed by the journal
+replay (what `make clean` runs): afterwards nothing is left: no object with the run's
+label, no PV or VolumeSnapshotContent pointing at its namespaces, no stopped node, no taint."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from kubedrill import docker, journal
+from tests.e2e.conftest import ROOT, leftovers
+
+pytestmark = pytest.mark.e2e
+
+DRILL = "tests/e2e/drills/drill_taint.py"
+
+
+@pytest.mark.parametrize("point", ["deploy", "fault:end", "recover", "verify", "teardown"])
+def test_sigint_cleans_up_everything_the_run_created(drill, clients, point):
+    d = drill(DRILL, "--seed", "3").start(pause_at=point)
+    pid, run_id = d.wait_paused()
+    assert pid == d.proc.pid
+    if point != "deploy":  # from the fault on, the run has tainted a node
+        assert any(line for line in leftovers(clients, run_id) if "taint" in line)
+    d.signal(signal.SIGINT)
+    rc = d.finish()
+    assert rc != 0, d.output[-4000:]
+    assert "SIGINT received: cleaning up everything this run created" in d.output
+    assert leftovers(clients, run_id) == []
+    assert journal.journals(d.tmp / "state" / "journal") == ()
+
+
+def test_sigkill_then_replay_undoes_what_the_journal_lists(drill, clients):
+    d = drill(DRILL, "--seed", "3").start(pause_at="recover")
+    _, run_id = d.wait_paused()
+    before = leftovers(clients, run_id)
+    assert any("taint" in line for line in before) and any(line.startswith("namespace ") for line in before)
+    d.signal(signal.SIGKILL)
+    d.finish()
+    assert d.proc.returncode == -signal.SIGKILL
+    replay = subprocess.run([sys.executable, "-m", "kubedrill.journal", "--replay",
+                             "--dir", str(d.tmp / "state" / "journal")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    out = replay.stdout
+    assert "kubedrill: undid: removed taint kubedrill.io/fault:NoSchedule from node" in out
+    assert "kubedrill: undid: deleted namespace kd-" in out
+    assert "kubedrill: undid: released drill lock default/kubedrill-drill-lock" in out
+    assert leftovers(clients, run_id) == []
+    again = subprocess.run([sys.executable, "-m", "kubedrill.journal", "--replay",
+                            "--dir", str(d.tmp / "state" / "journal")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.stdout == "kubedrill: fault journal is empty: nothing to undo\n"
+
+
+def test_a_second_drill_is_refused_while_one_holds_the_lock(drill, clients):
+    first = drill(DRILL, "--seed", "1").start(pause_at="deploy")
+    _, run_id = first.wait_paused()
+    second = drill("scenarios/")
+    rc = second.run()
+    assert rc == 4, second.output[-3000:]
+    assert f"ERROR: kubedrill: another drill ({run_id}) holds the cluster-wide drill lock" in second.output
+    first.signal(signal.SIGINT)
+    first.finish()
+    assert leftovers(clients, run_id) == []
+
+
+@pytest.mark.slow
+def test_sigkill_with_a_stopped_node_then_replay_starts_it_again(drill, clients):
+    from kubedrill.k8s import nodes
+
+    d = drill("tests/e2e/drills/drill_node.py", "--seed", "5").start(pause_at="fault:end")
+    _, run_id = d.wait_paused()
+    stopped = [c.name for c in docker.node_containers(clients.kind_cluster) if not c.running]
+    assert len(stopped) == 1
+    d.signal(signal.SIGKILL)
+    d.finish()
+    replay = subprocess.run([sys.executable, "-m", "kubedrill.journal", "--replay",
+                             "--dir", str(d.tmp / "state" / "journal")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert f"kubedrill: undid: started node container {stopped[0]}" in replay.stdout
+    assert leftovers(clients, run_id) == []
+    nodes.wait_ready(clients, stopped[0], 300)  # the node returns; the next test needs it

@@ -1,0 +1,30 @@
+"""The plumbing scenario passes on the real cluster, measured and reported, leaving nothing."""
+
+import json
+import re
+
+import pytest
+
+from tests.e2e.conftest import leftovers
+
+pytestmark = pytest.mark.e2e
+
+
+def test_plumbing_scenario_passes_and_reports_its_rto(drill, clients):
+    d = drill("scenarios/", "--seed", "7")
+    rc = d.run()
+    assert rc == 0, d.output[-6000:]
+    results = json.loads((d.tmp / "reports" / "results.json").read_text())
+    (row,) = results["scenarios"]
+    assert row["scenario"] == "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod"
+    assert row["verdict"] == "passed" and row["rto_s"] > 0 and results["seed"] == 7
+    marks = [m["name"] for m in row["timeline"]["marks"]]
+    assert marks[0] == "fault" and marks[-1] == "Ready"
+    assert results["leaks"] == []
+    # the summary table and the phases are in the terminal output
+    assert re.search(r"scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod\s+passed\s+\d+\.\d+s", d.output)
+    for title in ("deploying", "injecting the fault", "waiting for recovery", "verifying", "tearing down"):
+        assert f"phase {title}: start" in d.output and f"phase {title}: end" in d.output
+    assert "leak check: nothing left behind" in d.output
+    assert (d.tmp / "junit.xml").exists() and any((d.tmp / "allure").iterdir())
+    assert leftovers(clients, results["run_id"]) == []
