@@ -21,6 +21,7 @@ class PodKill:
     uids: frozenset[str]
     at: Instant           # when the first delete was sent
     seed: int
+    before: frozenset[str] = frozenset()   # UIDs of the workload's pods just before the kill
 
     @property
     def count(self) -> int:
@@ -97,7 +98,8 @@ class Faults:
             for p in chosen:
                 pods.delete(s.clients, p.namespace, p.name, p.uid, grace_s)
             kill = PodKill(target.namespace, target.name, tuple(p.name for p in chosen),
-                           frozenset(p.uid for p in chosen), at, s.run.seed)
+                           frozenset(p.uid for p in chosen), at, s.run.seed,
+                           frozenset(p.uid for p in candidates))
             s.run.log(f"[{s.name}] {kill.describe()} (seed {s.run.seed})")
         return kill
 

@@ -87,20 +87,16 @@ class Workload:
         gone), replacement scheduled, Ready.
         """
         killed = frozenset(getattr(after, "uids", frozenset()))
+        before = frozenset(getattr(after, "before", frozenset())) | killed
         origin: Instant = getattr(after, "at", None) or Instant.now()
         marks: dict[str, tuple[float, str]] = {}
-        seen: set[str] = set()
 
         def on_event(t: float, etype: str, obj: dict) -> None:
             p = pods.info(obj)
             if p.uid in killed:
                 if etype == "DELETED" or p.terminating or not p.ready:
                     marks.setdefault("first NotReady", (t, p.name))
-                return
-            if etype == "LISTED":
-                seen.add(p.uid)
-                return
-            if p.uid not in seen and p.node:
+            elif before and p.uid not in before and p.node:
                 marks.setdefault("replacement scheduled", (t, f"{p.name} on {p.node}"))
 
         with self.scope.phase("recover"):
@@ -108,6 +104,9 @@ class Workload:
                 f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready"
                 + (f", none of the {len(killed)} killed" if killed else ""),
                 self.scope.timeouts.recover_s, killed, on_event)
+        if killed and "first NotReady" not in marks:
+            # the killed pods were gone before the watch began: the earliest we can say is then
+            marks["first NotReady"] = (result.started_at, "killed pods already gone")
         timeline = Timeline(origin).add("fault", origin.mono, getattr(after, "describe", lambda: "")())
         for name, (t, detail) in marks.items():
             timeline = timeline.add(name, max(t, origin.mono), detail)
