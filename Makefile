@@ -18,7 +18,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 
 .PHONY: help
 help: ## list every target
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) ARGS=..."
 
 $(VENV)/.installed: pyproject.toml

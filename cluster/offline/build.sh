@@ -9,7 +9,7 @@
 # ~/.cache/kubedrill) and keyed by its inputs: a stage whose key exists is skipped,
 # an interrupted stage is redone from the Go build cache / its own partial output.
 # Progress: each stage says what it builds and how long it took.
-set -euo pipefail
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -31,6 +31,7 @@ NEED_DISK_GB=${KUBEDRILL_BUILD_DISK_GB:-15}
 
 log() { printf 'kubedrill: build: %s\n' "$*" >&2; }
 die() { printf 'kubedrill: error: %s\n' "$*" >&2; exit 1; }
+trap 'rc=$?; printf "kubedrill: error: the offline build failed at line %s (%s); rerun resumes from the cache in %s.\n" "$LINENO" "$BASH_COMMAND" "$CACHE" >&2; exit $rc' ERR
 
 kube_minor() { local v=${KUBE_VERSION#v}; v=${v#*.}; echo "${v%%.*}"; }
 staging_version() { local v=${KUBE_VERSION#v}; echo "v0.${v#*.}"; }
@@ -47,7 +48,7 @@ stage() {
   fi
   log "$name: building ($k) ..."
   local t0=$SECONDS
-  "$fn"
+  "$fn" "$k"
   mkdir -p "$CACHE/stamps"
   rm -f "$CACHE/stamps/$name-"*
   touch "$stamp"
@@ -124,11 +125,17 @@ build_node_base() {
   local kind_src="$GOMODCACHE/sigs.k8s.io/kind@$KIND_VERSION/images/base/files"
   [[ -d $kind_src ]] || (cd /tmp && GOFLAGS= go mod download -x "sigs.k8s.io/kind@$KIND_VERSION" >/dev/null 2>&1) || true
   [[ -d $kind_src ]] || die "kind's base files (sigs.k8s.io/kind@$KIND_VERSION) could not be downloaded from the Go module proxy."
-  local root="$CACHE/rootfs/node-base"
-  rm -rf "$root"; mkdir -p "$root"
-  log "node-base: debootstrap $DEBIAN_SUITE minbase with containerd, runc, CNI plugins, systemd"
-  debootstrap --variant=minbase --include="$NODE_PACKAGES" "$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" \
-    >"$CACHE/logs/debootstrap-node.log" 2>&1 || die "debootstrap of the node rootfs failed; see $CACHE/logs/debootstrap-node.log."
+  local root="$CACHE/rootfs/node-base" tarball="$CACHE/debootstrap/node-$(key "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$NODE_PACKAGES").tar"
+  rm -rf "$root"; mkdir -p "$root" "$CACHE/debootstrap"
+  if [[ ! -s $tarball ]]; then
+    log "node-base: debootstrap $DEBIAN_SUITE minbase with containerd, runc, CNI plugins, systemd"
+    debootstrap --variant=minbase --include="$NODE_PACKAGES" "$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" \
+      >"$CACHE/logs/debootstrap-node.log" 2>&1 || die "debootstrap of the node rootfs failed; see $CACHE/logs/debootstrap-node.log."
+    tar -C "$root" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
+  else
+    log "node-base: reusing the debootstrap tarball $tarball"
+    tar -C "$root" -xf "$tarball"
+  fi
   # kind's base files, laid out as images/base/Dockerfile does
   install -m 0755 "$kind_src"/usr/local/bin/* "$root/usr/local/bin/"
   mkdir -p "$root/kind/bin" "$root/etc/containerd" "$root/etc/default" "$root/etc/sysctl.d" \
@@ -148,6 +155,21 @@ build_node_base() {
   ln -sf /usr/bin/ctr "$root/usr/local/bin/ctr"
   ln -sf /usr/bin/containerd-shim-runc-v2 "$root/usr/local/bin/containerd-shim-runc-v2"
   ln -sf /usr/sbin/runc "$root/usr/local/sbin/runc"
+  # Lowering a process's oom_score_adj needs CAP_SYS_RESOURCE; where the node lacks it
+  # (this host's bounding set), runc fails every critical pod ("can't get final child's
+  # PID from pipe"). containerd's restrict_oom_score_adj clamps instead, as kind does
+  # for rootless nodes; decided at each containerd start from the node's own bounding set.
+  cat >"$root/kind/bin/kubedrill-containerd-pre.sh" <<'SH'
+#!/bin/sh
+bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+if [ $(( 0x$bnd >> 24 & 1 )) -eq 0 ]; then
+  sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' /etc/containerd/config.toml
+fi
+SH
+  chmod 0755 "$root/kind/bin/kubedrill-containerd-pre.sh"
+  mkdir -p "$root/etc/systemd/system/containerd.service.d"
+  printf '[Service]\nExecStartPre=/kind/bin/kubedrill-containerd-pre.sh\n' \
+    >"$root/etc/systemd/system/containerd.service.d/10-kubedrill.conf"
   local p
   for p in host-local loopback ptp portmap bridge; do ln -sf "/usr/lib/cni/$p" "$root/opt/cni/bin/$p"; done
   chroot "$root" /bin/sh -ec '
@@ -164,13 +186,20 @@ build_node_base() {
     systemctl mask systemd-binfmt.service
     rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/* /usr/share/doc /usr/share/man /usr/share/locale
   '
-  tar -C "$root" -c . | docker import \
-    --change 'ENV container=docker' \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'STOPSIGNAL SIGRTMIN+3' \
-    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
-    - "$NODE_BASE_IMAGE" >/dev/null
+  tar -C "$root" -c . | docker import - "$NODE_BASE_IMAGE.rootfs" >/dev/null
   rm -rf "$root"
+  # docker import cannot set STOPSIGNAL: one Dockerfile step adds the image config
+  local ctx; ctx=$(mktemp -d "$CACHE/rootfs/base.XXXXXX")
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $NODE_BASE_IMAGE.rootfs
+ENV container=docker
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+STOPSIGNAL SIGRTMIN+3
+ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$NODE_BASE_IMAGE" "$ctx" >/dev/null 2>"$CACHE/logs/docker-build.log"
+  docker rmi "$NODE_BASE_IMAGE.rootfs" >/dev/null
+  rm -rf "$ctx"
 }
 
 SHELL_PACKAGES="busybox-static,ca-certificates"
@@ -233,7 +262,7 @@ build_images() {
   install -m 0755 "$kb/kube-proxy" "$kb/kubectl" "$ctx/"
   printf 'FROM %s\nCOPY kube-proxy /usr/local/bin/kube-proxy\nCOPY kubectl /usr/local/bin/kubectl\nENTRYPOINT []\nCMD ["/bin/sh"]\n' \
     "$NODE_BASE_IMAGE" >"$ctx/Dockerfile"
-  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_KUBE_PROXY" -t "$IMAGE_CNI" "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_KUBE_PROXY" -t "$IMAGE_CNI" "$ctx" >/dev/null 2>"$CACHE/logs/docker-build.log"
   rm -rf "$ctx"
 }
 
@@ -257,39 +286,56 @@ build_node_image() {
   local ctx; ctx=$(mktemp -d "$CACHE/rootfs/node.XXXXXX")
   install -m 0755 "$kb/kubeadm" "$kb/kubelet" "$kb/kubectl" "$ctx/"
   echo "$KUBE_VERSION" >"$ctx/version"
-  cp "$repo/cluster/manifests/cni.yaml" "$ctx/default-cni.yaml"
-  local images; images=$(preload_images)
-  # shellcheck disable=SC2086
-  docker save $images -o "$ctx/images.tar"
+  sed "s#kubedrill.local/route-agent:KUBE_VERSION#$IMAGE_CNI#" "$repo/cluster/manifests/cni.yaml" >"$ctx/default-cni.yaml"
   cat >"$ctx/Dockerfile" <<DOCKERFILE
 FROM $NODE_BASE_IMAGE
 COPY kubeadm kubelet kubectl /usr/bin/
 COPY version /kind/version
 COPY default-cni.yaml /kind/manifests/default-cni.yaml
-COPY images.tar /kind/images/images.tar
 DOCKERFILE
-  DOCKER_BUILDKIT=0 docker build -q -t "$NODE_IMAGE.stage" "$ctx" >/dev/null
-  rm -rf "$ctx"
+  DOCKER_BUILDKIT=0 docker build -q -t "$NODE_IMAGE.stage" "$ctx" >/dev/null 2>"$CACHE/logs/docker-build.log"
   # import the images into containerd's k8s.io namespace, as kind's nodeimage builder does
-  local c
+  local c images
+  images=$(preload_images)
   c=$(docker run -d --privileged --entrypoint=sleep "$NODE_IMAGE.stage" infinity)
-  trap 'docker rm -f "$c" >/dev/null 2>&1 || true' RETURN
+  docker exec "$c" mkdir -p /kind/images
+  # shellcheck disable=SC2086
+  docker save $images -o "$ctx/images.tar"
+  # copied into the container, not the image: removed before the commit, it costs no layer
+  tar -C "$ctx" -c images.tar | docker cp - "$c:/kind/images/"
+  rm -rf "$ctx"
   docker exec "$c" sh -ec '
     mkdir -p /run/containerd
     (containerd >/var/log/containerd-build.log 2>&1 &)
     timeout 60 sh -c "until ctr version >/dev/null 2>&1; do sleep 0.2; done"
-    ctr -n k8s.io images import --all-platforms --no-unpack /kind/images/images.tar >/dev/null
+    for t in /kind/images/*; do ctr -n k8s.io images import --all-platforms --no-unpack "$t" >/dev/null; done
     rm -rf /kind/images
     ctr -n k8s.io images ls -q
-    pkill containerd
-    timeout 30 sh -c "while pgrep -x containerd >/dev/null; do sleep 0.2; done"
+    pkill -x containerd
+    # the stage container runs sleep as PID 1, which reaps nothing: wait for exit, not reaping
+    timeout 30 sh -c "while ps -o stat= -C containerd | grep -qv Z; do sleep 0.2; done"
     rm -f /var/log/containerd-build.log
   ' | sed 's/^/kubedrill: build: preloaded /' >&2
   docker commit \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
     --change 'CMD []' \
     "$c" "$NODE_IMAGE" >/dev/null
+  docker rm -f "$c" >/dev/null
   docker rmi "$NODE_IMAGE.stage" >/dev/null
+  prune_superseded
+}
+
+# remove images of earlier builds that this build superseded (older keys, untagged leftovers)
+prune_superseded() {
+  local ref
+  for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=kubedrill.local/node*'); do
+    [[ $ref == "$NODE_IMAGE" || $ref == "$NODE_BASE_IMAGE" ]] && continue
+    docker rmi "$ref" >/dev/null 2>&1 && log "removed superseded image $ref" || true
+  done
+  docker images -q --filter dangling=true | while read -r id; do
+    # only images this builder made (docker import leaves this comment); nothing else is touched
+    [[ $(docker image inspect -f '{{.Comment}}' "$id" 2>/dev/null) == "Imported from -" ]] && docker rmi "$id" >/dev/null 2>&1 || true
+  done
 }
 
 main() {

@@ -22,7 +22,7 @@ upstream=$(curl -fsS "${GOPROXY_URL:-https://proxy.golang.org}/${mod}/@v/${ver}.
   fi
   # replace directives of the upstream module that point at other versions
   # (not at local paths) still matter for a consistent build
-  awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&/=>/&&$0!~/=> \.\//{print "replace " $0}' <<<"$upstream"
+  awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&/=>/&&$0!~/=> *\./{print "replace " $0}' <<<"$upstream"
 } >"$dir/go.mod"
 # a main package so `go mod tidy` keeps the requirement
 cat >"$dir/tools.go" <<GO

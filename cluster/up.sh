@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# make cluster: create, or reuse when healthy, the kind cluster (1 control plane, 2 workers).
+#   KUBEDRILL_CLUSTER_MODE=auto|online|offline   (make cluster MODE=offline)
+#   KUBEDRILL_KUBE_VERSION=v1.35.4                 (make cluster KUBE_VERSION=v1.36.3)
+# A stopped node container is started again; a cluster that still is not Ready, or runs
+# another node image than the one wanted, is deleted and created anew. Never reported
+# ready unless every node is Ready and kube-system's pods are Ready.
+set -Eeuo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+set -a; source "$here/versions.env"; set +a
+[[ -n ${KUBEDRILL_KUBE_VERSION:-} ]] && KUBE_VERSION=$KUBEDRILL_KUBE_VERSION
+NAME=${KUBEDRILL_CLUSTER_NAME:-$KIND_CLUSTER_NAME}
+MODE=${KUBEDRILL_CLUSTER_MODE:-auto}
+CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
+CONTEXT="kind-$NAME"
+T0=$SECONDS
+
+log() { printf 'kubedrill: cluster: %s\n' "$*" >&2; }
+die() { printf 'kubedrill: error: %s\n' "$*" >&2; exit 1; }
+step() { log "$* ($((SECONDS - T0)) s)"; }
+
+case $MODE in auto|online|offline) ;; *) die "MODE must be auto, online or offline, not '$MODE'." ;; esac
+[[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "KUBE_VERSION must look like v1.35.4, not '$KUBE_VERSION'."
+command -v kubectl >/dev/null || die "kubectl is missing; install it (Debian: kubernetes-client) or run 'make images', which builds one into $CACHE/bin."
+
+mkdir -p "$CACHE/bin" "$CACHE/logs"
+exec 9>"$CACHE/cluster.lock"
+flock -n 9 || { log "another 'make cluster' runs; waiting for it"; flock 9; }
+
+# ------------------------------------------------------------------ kind
+KIND="$CACHE/bin/kind-$KIND_VERSION"
+if [[ ! -x $KIND ]]; then
+  if command -v kind >/dev/null && [[ $(kind version 2>/dev/null) == "kind $KIND_VERSION "* ]]; then
+    ln -sf "$(command -v kind)" "$KIND"
+  else
+    command -v go >/dev/null || die "kind $KIND_VERSION is not installed and Go is missing to build it; install Go 1.25+ and run again."
+    log "installing kind $KIND_VERSION (go install sigs.k8s.io/kind@$KIND_VERSION)"
+    GOBIN="$CACHE/bin/.kind-$KIND_VERSION" GOFLAGS= go install "sigs.k8s.io/kind@$KIND_VERSION" \
+      || die "go install sigs.k8s.io/kind@$KIND_VERSION failed; check that the Go module proxy answers."
+    mv "$CACHE/bin/.kind-$KIND_VERSION/kind" "$KIND" && rmdir "$CACHE/bin/.kind-$KIND_VERSION"
+  fi
+fi
+kind() { "$KIND" "$@"; }
+
+# ------------------------------------------------------------------ mode and node image
+online_image=${ONLINE_NODE_IMAGE%:*}:$KUBE_VERSION
+if [[ $MODE == auto ]]; then
+  if docker image inspect "$online_image" >/dev/null 2>&1; then
+    MODE=online; why="$online_image is already present"
+  elif out=$(timeout 20 docker pull -q "$online_image" 2>&1); then
+    MODE=online; why="pulled $online_image"
+  else
+    MODE=offline; why="cannot pull $online_image: $(tail -1 <<<"$out" | cut -c1-120)"
+  fi
+  log "mode: $MODE (chosen automatically: $why)"
+else
+  log "mode: $MODE (forced)"
+fi
+if [[ $MODE == online ]]; then
+  docker image inspect "$online_image" >/dev/null 2>&1 || docker pull "$online_image" \
+    || die "MODE=online but $online_image cannot be pulled; use MODE=offline to build every image locally."
+  NODE_IMAGE=$online_image
+else
+  step "offline: building or reusing the node image (cache: $CACHE)"
+  NODE_IMAGE=$("$here/offline/build.sh")
+fi
+step "node image: $NODE_IMAGE"
+
+# ------------------------------------------------------------------ kind config
+cfg="$CACHE/kind-$NAME.yaml"
+{
+  cat <<YAML
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: $NAME
+nodes:
+  - role: control-plane
+  - role: worker
+  - role: worker
+YAML
+  if [[ ! -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    cat <<YAML
+kubeadmConfigPatches:
+  - |
+    kind: KubeletConfiguration
+    failCgroupV1: false
+YAML
+  fi
+} >"$cfg"
+if [[ ! -f /sys/fs/cgroup/cgroup.controllers ]]; then
+  log "cgroup v1 host: setting the kubelet's failCgroupV1: false (Kubernetes 1.35+ refuses cgroup v1 otherwise)"
+fi
+
+# ------------------------------------------------------------------ health
+nodes_ready() { # seconds
+  kubectl --context "$CONTEXT" wait --for=condition=Ready node --all --timeout="${1}s" >/dev/null 2>&1 \
+    && [[ $(kubectl --context "$CONTEXT" get nodes --no-headers 2>/dev/null | wc -l) -eq 3 ]]
+}
+system_ready() { # seconds
+  kubectl --context "$CONTEXT" -n kube-system wait --for=condition=Ready pod --all --timeout="${1}s" >/dev/null
+}
+containers() { docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" --format '{{.Names}} {{.State}}'; }
+
+healthy_or_repaired() {
+  local bad=0 name state img
+  while read -r name state; do
+    [[ -z $name ]] && continue
+    img=$(docker inspect -f '{{.Config.Image}}' "$name")
+    if [[ $img != "$NODE_IMAGE" ]]; then
+      log "node $name runs $img, not $NODE_IMAGE: the cluster will be created anew"
+      return 1
+    fi
+    if [[ $state != running ]]; then
+      log "node container $name is $state: starting it"
+      docker start "$name" >/dev/null || bad=1
+    fi
+  done < <(containers)
+  (( bad == 0 )) || return 1
+  [[ $(containers | wc -l) -eq 3 ]] || { log "the cluster has $(containers | wc -l) node containers, not 3: the cluster will be created anew"; return 1; }
+  kubectl config get-contexts "$CONTEXT" >/dev/null 2>&1 || kind export kubeconfig --name "$NAME" >/dev/null 2>&1
+  step "waiting for 3 nodes Ready (up to 120 s)"
+  nodes_ready 120 || { log "nodes are not all Ready after 120 s:"; kubectl --context "$CONTEXT" get nodes >&2 || true; return 1; }
+  step "waiting for kube-system pods Ready (up to 120 s)"
+  system_ready 120 || { log "kube-system pods are not all Ready after 120 s"; return 1; }
+  return 0
+}
+
+create() {
+  step "creating kind cluster '$NAME' (1 control plane, 2 workers)"
+  kind create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --wait 0s \
+    || die "kind create cluster failed; 'kind export logs --name $NAME' collects the node logs (the half-created cluster was left for that; 'make cluster' deletes and recreates it)."
+  step "waiting for 3 nodes Ready (up to 300 s)"
+  nodes_ready 300 || { kubectl --context "$CONTEXT" get nodes >&2 || true; die "the new cluster's nodes did not all become Ready within 300 s; 'kind export logs --name $NAME' collects the node logs."; }
+  step "waiting for kube-system pods Ready (up to 300 s)"
+  system_ready 300 || { kubectl --context "$CONTEXT" -n kube-system get pods -o wide >&2 || true; die "kube-system pods did not all become Ready within 300 s."; }
+}
+
+if kind get clusters 2>/dev/null | grep -qx "$NAME"; then
+  step "cluster '$NAME' exists: checking its health"
+  if ! healthy_or_repaired; then
+    log "cluster '$NAME' is unhealthy: deleting and creating it anew"
+    kind delete cluster --name "$NAME" >/dev/null 2>&1 || true
+    create
+  fi
+else
+  create
+fi
+
+if [[ -x $here/storage.sh ]]; then
+  step "storage"
+  "$here/storage.sh"
+fi
+step "cluster '$NAME' is ready: context $CONTEXT, $(kubectl --context "$CONTEXT" version -o json 2>/dev/null | jq -r .serverVersion.gitVersion), mode $MODE"
