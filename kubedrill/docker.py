@@ -11,7 +11,7 @@ from kubedrill.errors import FaultFailed, UsageError
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class NodeContainer:
     name: str
     state: str   # running, exited, ...

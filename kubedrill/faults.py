@@ -90,13 +90,14 @@ class Faults:
             chosen = sorted(s.rng.sample(candidates, n), key=lambda p: p.name)
             for p in chosen:
                 s.guard.check_object(dict(p.labels), p.namespace, f"pod {p.name}")
-            s.journal.record(
+            entry = s.journal.record(
                 f"delete pods {target.namespace}/{','.join(p.name for p in chosen)}",
                 journal.Undo(journal.NOTHING, {"owner": chosen[0].owner},
                              f"nothing to undo: {chosen[0].owner or 'the owner'} recreates the deleted pods"))
             at = Instant.now()
             for p in chosen:
                 pods.delete(s.clients, p.namespace, p.name, p.uid, grace_s)
+            s.journal.resolve(entry)  # nothing to undo once sent: the owner recreates them
             kill = PodKill(target.namespace, target.name, tuple(p.name for p in chosen),
                            frozenset(p.uid for p in chosen), at, s.run.seed,
                            frozenset(p.uid for p in candidates))
