@@ -12,6 +12,8 @@ ARGS ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# kind, kubectl (built offline) and Go, wherever a fresh machine keeps them
+export PATH := $(HOME)/.cache/kubedrill/bin:/usr/local/go/bin:$(PATH)
 export KUBEDRILL_KUBE_VERSION := $(KUBE_VERSION)
 export KUBEDRILL_CLUSTER_MODE := $(MODE)
 export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)

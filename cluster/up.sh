@@ -22,8 +22,6 @@ step() { log "$* ($((SECONDS - T0)) s)"; }
 
 case $MODE in auto|online|offline) ;; *) die "MODE must be auto, online or offline, not '$MODE'." ;; esac
 [[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "KUBE_VERSION must look like v1.35.4, not '$KUBE_VERSION'."
-command -v kubectl >/dev/null || die "kubectl is missing; install it (Debian: kubernetes-client) or run 'make images', which builds one into $CACHE/bin."
-
 mkdir -p "$CACHE/bin" "$CACHE/logs"
 exec 9>"$CACHE/cluster.lock"
 flock -n 9 || { log "another 'make cluster' runs; waiting for it"; flock 9; }
@@ -66,6 +64,8 @@ else
   NODE_IMAGE=$("$here/offline/build.sh")
 fi
 step "node image: $NODE_IMAGE"
+export PATH="$CACHE/bin:$PATH"
+command -v kubectl >/dev/null || die "kubectl is missing; install it (Debian: kubernetes-client), or use MODE=offline, whose build links one into $CACHE/bin."
 
 # ------------------------------------------------------------------ kind config
 cfg="$CACHE/kind-$NAME.yaml"
@@ -98,7 +98,8 @@ nodes_ready() { # seconds
     && [[ $(kubectl --context "$CONTEXT" get nodes --no-headers 2>/dev/null | wc -l) -eq 3 ]]
 }
 system_ready() { # seconds
-  kubectl --context "$CONTEXT" -n kube-system wait --for=condition=Ready pod --all --timeout="${1}s" >/dev/null
+  kubectl --context "$CONTEXT" -n kube-system wait --for=condition=Ready pod --all \
+    --field-selector=status.phase!=Succeeded --timeout="${1}s" >/dev/null
 }
 containers() { docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" --format '{{.Names}} {{.State}}'; }
 

@@ -202,20 +202,26 @@ DOCKERFILE
   rm -rf "$ctx"
 }
 
-SHELL_PACKAGES="busybox-static,ca-certificates"
+SHELL_PACKAGES="busybox-static,libc6"
 build_shell_image() {
-  # a small shell-capable image: Debian's static busybox, every applet linked
-  local root="$CACHE/rootfs/shell"
-  rm -rf "$root"; mkdir -p "$root"/{bin,tmp,etc,data}
+  # a small shell-capable image: Debian's static busybox, every applet linked, plus
+  # libc6's shared objects: static glibc still dlopens NSS modules for names and users
+  local root="$CACHE/rootfs/shell" debs="$CACHE/debs/shell"
+  rm -rf "$root" "$debs"; mkdir -p "$root"/{bin,tmp,etc,data} "$debs"
+  (cd "$debs" && apt-get download busybox-static libc6 >/dev/null 2>&1) \
+    || die "downloading Debian's busybox-static and libc6 failed; check that the Debian archive answers."
   local deb
-  deb=$(cd "$CACHE" && mkdir -p debs && cd debs && apt-get download busybox-static >/dev/null 2>&1 && ls -1t busybox-static_*.deb | head -1) \
-    || die "downloading Debian's busybox-static failed."
-  dpkg-deb -x "$CACHE/debs/$deb" "$root/.x"
-  cp "$root/.x/bin/busybox" "$root/bin/busybox"; rm -rf "$root/.x"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$debs/x"; done
+  cp "$debs/x/bin/busybox" "$root/bin/busybox"
+  cp -a "$debs/x/lib" "$debs/x/lib64" "$root/" 2>/dev/null || cp -a "$debs/x/usr/lib" "$root/lib"
+  [[ -e $root/lib64 ]] || cp -a "$debs/x/lib64" "$root/" 2>/dev/null || true
+  [[ -d $debs/x/usr/lib ]] && mkdir -p "$root/usr" && cp -a "$debs/x/usr/lib" "$root/usr/"
+  rm -rf "$debs" "$root"/usr/lib/gconv 2>/dev/null || true
   local a
   for a in $("$root/bin/busybox" --list); do [[ $a == busybox ]] || ln -sf busybox "$root/bin/$a"; done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
   chmod 1777 "$root/tmp"
   tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' - "$IMAGE_SHELL" >/dev/null
   rm -rf "$root"
@@ -366,11 +372,13 @@ main() {
     return 0
   fi
   if image_exists "$NODE_IMAGE"; then
+    [[ -x $(K8S_DIR)/bin/kubectl ]] && mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
     log "node image $NODE_IMAGE is built (cache: $CACHE)"
     echo "$NODE_IMAGE"
     return 0
   fi
   stage kubernetes "$kk" build_k8s
+  mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
   check_kubeadm_images
   stage etcd "$ek" build_etcd
   stage coredns "$ck" build_coredns
