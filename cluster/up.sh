@@ -103,6 +103,12 @@ system_ready() { # seconds
 }
 containers() { docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" --format '{{.Names}} {{.State}}'; }
 
+# (A restart can give the nodes other IPs; kind's entrypoint rewrites the kubeadm
+# manifests and kubelet flags to the new ones, so nothing here needs to.)
+api_answers() { # seconds
+  timeout "$1" sh -c "until kubectl --context '$CONTEXT' get --raw /readyz >/dev/null 2>&1; do sleep 1; done"
+}
+
 healthy_or_repaired() {
   local bad=0 name state img
   while read -r name state; do
@@ -120,6 +126,8 @@ healthy_or_repaired() {
   (( bad == 0 )) || return 1
   [[ $(containers | wc -l) -eq 3 ]] || { log "the cluster has $(containers | wc -l) node containers, not 3: the cluster will be created anew"; return 1; }
   kubectl config get-contexts "$CONTEXT" >/dev/null 2>&1 || kind export kubeconfig --name "$NAME" >/dev/null 2>&1
+  step "waiting for the API server (up to 90 s)"
+  api_answers 90 || { log "the API server does not answer after 90 s"; return 1; }
   step "waiting for 3 nodes Ready (up to 120 s)"
   nodes_ready 120 || { log "nodes are not all Ready after 120 s:"; kubectl --context "$CONTEXT" get nodes >&2 || true; return 1; }
   step "waiting for kube-system pods Ready (up to 120 s)"

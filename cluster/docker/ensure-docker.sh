@@ -46,6 +46,16 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 [[ $(id -u) == 0 ]] || die "no Docker engine is running and starting one needs root; start dockerd and run again."
+# a dockerd that was killed (machine or session stopped) leaves its pid file behind
+alive() { # a pid that runs and is not a zombie waiting to be reaped
+  [[ -n $1 && -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+  if [[ -f $pidfile ]] && ! alive "$(cat "$pidfile" 2>/dev/null)"; then
+    log "removing the stale $pidfile of a dockerd that is gone"
+    rm -f "$pidfile"
+  fi
+done
 log "no Docker engine running: starting dockerd (log: /var/log/kubedrill-dockerd.log)"
 if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
   systemctl start docker || die "systemctl start docker failed; see 'journalctl -u docker'."

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Storage for the kind cluster (run by cluster/up.sh; idempotent, safe to rerun):
+#   - the VolumeSnapshot CRDs and the snapshot-controller, from external-snapshotter's own
+#     config and deploy files in the Go module cache (nothing upstream is copied into the repo)
+#   - kubedrill's CSI hostpath driver (cluster/csi) as a DaemonSet with external-provisioner and
+#     csi-snapshotter in --node-deployment mode, in the namespace kubedrill-storage
+#   - StorageClasses kubedrill-hostpath (the only default) and kubedrill-hostpath-retain, and the
+#     default VolumeSnapshotClass kubedrill-hostpath-snapclass
+# Every image is built locally when missing (cluster/offline/build-storage.sh) and loaded onto
+# every node with `kind load`; none is pulled (imagePullPolicy IfNotPresent).
+set -Eeuo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+set -a; source "$here/versions.env"; set +a
+NAME=${KUBEDRILL_CLUSTER_NAME:-$KIND_CLUSTER_NAME}
+CONTEXT=${KUBEDRILL_CONTEXT:-kind-$NAME}
+CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
+KIND="$CACHE/bin/kind-$KIND_VERSION"
+NS=kubedrill-storage
+DRIVER=hostpath.csi.kubedrill.io
+MANIFESTS="$here/manifests/storage"
+T0=$SECONDS
+
+log() { printf 'kubedrill: storage: %s (%d s)\n' "$*" "$((SECONDS - T0))" >&2; }
+die() { printf 'kubedrill: error: storage: %s\n' "$*" >&2; exit 1; }
+trap 'rc=$?; printf "kubedrill: error: storage: failed at line %s (%s); fix and rerun cluster/storage.sh (it is idempotent).\n" "$LINENO" "$BASH_COMMAND" >&2; exit $rc' ERR
+k() { kubectl --context "$CONTEXT" "$@"; }
+
+k get --raw /readyz >/dev/null 2>&1 || die "the cluster behind context $CONTEXT does not answer; run 'make cluster' first."
+
+# ------------------------------------------------------------------ images
+images=$("$here/offline/build-storage.sh" --list | tr '\n' ' ')
+missing=()
+for i in $images; do docker image inspect "$i" >/dev/null 2>&1 || missing+=("$i"); done
+if ((${#missing[@]})); then
+  log "building the storage images that are missing: ${missing[*]}"
+  "$here/offline/build-storage.sh" >/dev/null
+fi
+[[ -x $KIND ]] || KIND=$(command -v kind) || die "kind $KIND_VERSION is not installed; run 'make cluster' (it installs kind into $CACHE/bin)."
+log "loading images onto every node (kind load skips those already there): $images"
+# shellcheck disable=SC2086
+"$KIND" load docker-image --name "$NAME" $images 2>&1 | grep -v -e '^Image: .* present on all nodes' -e 'already present on all nodes' | sed 's/^/kubedrill: storage: kind: /' >&2 || true
+for node in $(k get nodes -o name | cut -d/ -f2); do
+  have=$(docker exec "$node" crictl images -o json 2>/dev/null | jq -r '.images[].repoTags[]?' || true)
+  for i in $images; do
+    grep -qxF "$i" <<<"$have" || die "image $i is not on node $node after 'kind load'; see '$KIND load docker-image --name $NAME $i'."
+  done
+done
+
+# ------------------------------------------------------------------ upstream config from the Go module cache
+modir() { # MODULE@VERSION -> its directory in the module cache (downloaded if needed)
+  (cd / && GOFLAGS= go mod download -json "$1" 2>/dev/null | jq -r '.Dir // empty') \
+    || true
+}
+sv=${IMAGE_CSI_SNAPSHOTTER##*:} pv=${IMAGE_CSI_PROVISIONER##*:}
+snap_dir=$(modir "github.com/kubernetes-csi/external-snapshotter/v8@$sv")
+client_dir=$(modir "github.com/kubernetes-csi/external-snapshotter/client/v8@$sv")
+prov_dir=$(modir "github.com/kubernetes-csi/external-provisioner/v5@$pv")
+[[ -d $snap_dir && -d $client_dir && -d $prov_dir ]] \
+  || die "external-snapshotter $sv and external-provisioner $pv could not be read from the Go module cache; check that Go is installed and the module proxy answers."
+
+log "namespace $NS, VolumeSnapshot CRDs (external-snapshotter client $sv)"
+k apply -f "$MANIFESTS/namespace.yaml" >/dev/null
+k apply --server-side --force-conflicts -k "$client_dir/config/crd" >/dev/null
+k wait --for=condition=Established --timeout=60s \
+  crd/volumesnapshots.snapshot.storage.k8s.io crd/volumesnapshotcontents.snapshot.storage.k8s.io \
+  crd/volumesnapshotclasses.snapshot.storage.k8s.io >/dev/null \
+  || die "the VolumeSnapshot CRDs did not become Established within 60 s."
+
+log "snapshot-controller $sv (upstream deploy files, namespace $NS, distributed snapshotting)"
+overlay=$(mktemp -d)
+trap 'rm -rf "$overlay"' EXIT
+cat >"$overlay/kustomization.yaml" <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: $NS
+resources:
+  - $snap_dir/deploy/kubernetes/snapshot-controller
+images:
+  - name: registry.k8s.io/sig-storage/snapshot-controller
+    newName: ${IMAGE_SNAPSHOT_CONTROLLER%:*}
+    newTag: ${IMAGE_SNAPSHOT_CONTROLLER##*:}
+labels:
+  - pairs:
+      app.kubernetes.io/part-of: kubedrill-storage
+patches:
+  - target: {kind: Deployment, name: snapshot-controller}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --enable-distributed-snapshotting=true
+      - op: replace
+        path: /spec/template/spec/containers/0/imagePullPolicy
+        value: IfNotPresent
+YAML
+k apply -k "$overlay" >/dev/null
+
+log "CSI sidecar ClusterRoles (external-provisioner $pv, csi-snapshotter $sv) and kubedrill's bindings"
+for f in "$prov_dir/deploy/kubernetes/rbac.yaml" "$snap_dir/deploy/kubernetes/csi-snapshotter/rbac-csi-snapshotter.yaml"; do
+  k create --dry-run=client -o json -f "$f" \
+    | jq '{apiVersion: "v1", kind: "List", items: [(if .kind == "List" then .items[] else . end) | select(.kind == "ClusterRole")]}' \
+    | k apply -f - >/dev/null
+done
+k apply -f "$MANIFESTS/rbac.yaml" -f "$MANIFESTS/csidriver.yaml" >/dev/null
+
+log "CSI hostpath plugin DaemonSet ($IMAGE_CSI_HOSTPATH)"
+sed -e "s#\${IMAGE_CSI_HOSTPATH}#$IMAGE_CSI_HOSTPATH#g" \
+    -e "s#\${IMAGE_CSI_PROVISIONER}#$IMAGE_CSI_PROVISIONER#g" \
+    -e "s#\${IMAGE_CSI_SNAPSHOTTER}#$IMAGE_CSI_SNAPSHOTTER#g" "$MANIFESTS/plugin.yaml" | k apply -f - >/dev/null
+
+log "StorageClasses and the default VolumeSnapshotClass"
+k apply -f "$MANIFESTS/classes.yaml" >/dev/null
+# the CSI class is the only default: every other class loses the default annotation
+for sc in $(k get storageclass -o json | jq -r '.items[] | select(.metadata.annotations["storageclass.kubernetes.io/is-default-class"] == "true" and .metadata.name != "kubedrill-hostpath") | .metadata.name'); do
+  log "storage class $sc is no longer the default"
+  k annotate storageclass "$sc" storageclass.kubernetes.io/is-default-class=false --overwrite >/dev/null
+done
+
+# ------------------------------------------------------------------ ready
+log "waiting for the plugin on every worker (up to 180 s)"
+if ! k -n "$NS" rollout status daemonset/kubedrill-csi --timeout=180s >/dev/null; then
+  k -n "$NS" get pods -o wide >&2 || true
+  die "the CSI plugin DaemonSet did not become Ready within 180 s; see 'kubectl -n $NS logs ds/kubedrill-csi -c hostpath' and 'kubectl -n $NS describe pods'."
+fi
+for node in $(k -n "$NS" get pods -l app.kubernetes.io/name=kubedrill-csi -o jsonpath='{.items[*].spec.nodeName}'); do
+  k wait --for=jsonpath="{.spec.drivers[?(@.name==\"$DRIVER\")].name}=$DRIVER" "csinode/$node" --timeout=60s >/dev/null \
+    || die "node $node's kubelet did not register $DRIVER within 60 s (CSINode $node); see 'kubectl -n $NS logs ds/kubedrill-csi -c hostpath'."
+done
+log "waiting for the snapshot-controller (up to 180 s)"
+if ! k -n "$NS" rollout status deployment/snapshot-controller --timeout=180s >/dev/null; then
+  k -n "$NS" get pods -o wide >&2 || true
+  die "the snapshot-controller did not become Ready within 180 s; see 'kubectl -n $NS logs deploy/snapshot-controller'."
+fi
+log "ready: driver $DRIVER on $(k get csinode -o json | jq -r --arg d "$DRIVER" '[.items[] | select(any(.spec.drivers[]?; .name == $d)) | .metadata.name] | join(", ")'); default class kubedrill-hostpath, Retain class kubedrill-hostpath-retain, snapshot class kubedrill-hostpath-snapclass"
