@@ -371,7 +371,7 @@ main() {
     esac
     return 0
   fi
-  if image_exists "$NODE_IMAGE"; then
+  if image_exists "$NODE_IMAGE" && [[ -z ${KUBEDRILL_REBUILD:-} ]]; then
     [[ -x $(K8S_DIR)/bin/kubectl ]] && mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
     log "node image $NODE_IMAGE is built (cache: $CACHE)"
     echo "$NODE_IMAGE"
