@@ -19,6 +19,7 @@ DATA_LOST = "data lost"
 INFRA_ERROR = "infrastructure error"
 HARNESS_ERROR = "harness error"
 SKIPPED = "skipped"
+INTERRUPTED = "interrupted"
 FAILED = "failed"
 
 

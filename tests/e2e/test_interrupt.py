@@ -2,6 +2,7 @@
 replay (what `make clean` runs): afterwards nothing is left: no object with the run's
 label, no PV or VolumeSnapshotContent pointing at its namespaces, no stopped node, no taint."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,8 @@ def test_sigint_cleans_up_everything_the_run_created(drill, clients, point):
     assert "SIGINT received: cleaning up everything this run created" in d.output
     assert leftovers(clients, run_id) == []
     assert journal.journals(d.tmp / "state" / "journal") == ()
+    if point != "teardown":  # at teardown the scenario already has its verdict
+        assert re.search(r"drill_taint.py::\S+\s+interrupted", d.output), d.output[-3000:]
 
 
 def test_sigkill_then_replay_undoes_what_the_journal_lists(drill, clients):
