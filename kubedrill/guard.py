@@ -190,8 +190,6 @@ class DrillLock:
 
     def release(self) -> None:
         """Delete the lease if this run still holds it."""
-        from kubernetes.client.rest import ApiException
-
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)

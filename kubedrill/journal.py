@@ -21,11 +21,11 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from kubedrill.errors import KubedrillError, UsageError
+from kubedrill.errors import KubedrillError
 
 # undo actions understood by replay
 DOCKER_START = "docker_start"          # args: container

@@ -7,7 +7,6 @@ not rounded up to the kubelet's default ten seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kubedrill import guard, pins

@@ -3,8 +3,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from kubedrill import journal
 from kubedrill.journal import Journal, Undo
 
