@@ -17,17 +17,19 @@ pytestmark = pytest.mark.e2e
 DRILL = "tests/e2e/drills/drill_taint.py"
 
 
-@pytest.mark.parametrize("point", ["deploy", "fault:end", "recover", "verify", "teardown"])
-def test_sigint_cleans_up_everything_the_run_created(drill, clients, point):
+@pytest.mark.parametrize("point, sig", [
+    ("deploy", signal.SIGINT), ("fault:end", signal.SIGINT), ("recover", signal.SIGINT),
+    ("verify", signal.SIGINT), ("teardown", signal.SIGINT), ("recover", signal.SIGTERM)])
+def test_an_interrupt_cleans_up_everything_the_run_created(drill, clients, point, sig):
     d = drill(DRILL, "--seed", "3").start(pause_at=point)
     pid, run_id = d.wait_paused()
     assert pid == d.proc.pid
     if point != "deploy":  # from the fault on, the run has tainted a node
         assert any(line for line in leftovers(clients, run_id) if "taint" in line)
-    d.signal(signal.SIGINT)
+    d.signal(sig)
     rc = d.finish()
     assert rc != 0, d.output[-4000:]
-    assert "SIGINT received: cleaning up everything this run created" in d.output
+    assert f"{sig.name} received: cleaning up everything this run created" in d.output
     assert leftovers(clients, run_id) == []
     assert journal.journals(d.tmp / "state" / "journal") == ()
     if point != "teardown":  # at teardown the scenario already has its verdict

@@ -1,0 +1,476 @@
+"""Storage on the kind cluster (issue 3): CSI hostpath snapshots restore exactly what was
+snapshotted, the Retain class keeps a released volume's data, PostgreSQL keeps its rows across a
+pod's replacement, and no image is pulled or unpinned.
+
+Self-contained: the `kubernetes` client and kubectl, no kubedrill import. Each test makes its own
+namespace (labelled managed-by=kubedrill) and deletes it at the end. Every wait is a watch with a
+deadline (or `kubectl wait`); nothing sleeps. Each data check is also shown to fail on a setup
+that lost the data (an empty snapshot, a missing volume directory, an emptyDir).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+kubernetes = pytest.importorskip("kubernetes")
+from kubernetes import client, config, watch  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", "kind-kubedrill")
+DRIVER = "hostpath.csi.kubedrill.io"
+DEFAULT_CLASS = "kubedrill-hostpath"
+RETAIN_CLASS = "kubedrill-hostpath-retain"
+VOLUME_DIR = "/var/lib/kubedrill-csi/volumes"  # on the node (cluster/manifests/storage/plugin.yaml)
+SNAPSHOT_DIR = "/var/lib/kubedrill-csi/snapshots"
+SNAP = ("snapshot.storage.k8s.io", "v1")
+LABELS = {"app.kubernetes.io/managed-by": "kubedrill", "kubedrill.io/run-id": f"storage-{uuid.uuid4().hex[:8]}"}
+TIMEOUT = float(os.environ.get("KUBEDRILL_E2E_STORAGE_TIMEOUT", "180"))
+
+
+def pins() -> dict[str, str]:
+    """cluster/versions.env as the shell reads it (KEY=value, ${VAR} expanded)."""
+    env: dict[str, str] = {}
+    for line in (ROOT / "cluster" / "versions.env").read_text().splitlines():
+        m = re.match(r"^([A-Z_][A-Z0-9_]*)=(\S*)$", line.strip())
+        if m:
+            env[m[1]] = re.sub(r"\$\{(\w+)\}", lambda v: env.get(v[1], ""), m[2])
+    return env
+
+
+PINS = pins()
+SHELL_IMAGE = PINS["IMAGE_SHELL"]
+POSTGRES_IMAGE = PINS["IMAGE_POSTGRES"]
+
+
+# ------------------------------------------------------------------ cluster access and waits
+
+@pytest.fixture(scope="module")
+def api():
+    try:
+        config.load_kube_config(context=CONTEXT)
+        core = client.CoreV1Api()
+        core.read_namespace("kube-system")
+    except Exception as exc:  # noqa: BLE001 - any failure here means: no cluster
+        pytest.fail(f"the storage e2e tests need the kind cluster (make cluster), context {CONTEXT}: {exc}", pytrace=False)
+    return core
+
+
+def plain(obj) -> dict:
+    return obj if isinstance(obj, dict) else client.ApiClient().sanitize_for_serialization(obj)
+
+
+def wait_for(list_fn, name: str, cond, what: str, timeout: float = TIMEOUT, gone: bool = False, **kw) -> dict | None:
+    """Watch one object (list_fn: a namespaced or cluster list call) until cond(obj) holds, or
+    until it is gone when gone=True; fail with the last state seen after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    selector = f"metadata.name={name}"
+    last = None
+    while True:
+        listed = plain(list_fn(field_selector=selector, **kw))
+        items = listed.get("items") or []
+        last = items[0] if items else None
+        if gone and last is None:
+            return None
+        if last is not None and not gone and cond(last):
+            return last
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        w = watch.Watch()
+        try:
+            for ev in w.stream(list_fn, field_selector=selector, resource_version=listed["metadata"]["resourceVersion"],
+                               timeout_seconds=max(1, int(left)), **kw):
+                obj = plain(ev["object"])
+                if ev["type"] == "ERROR":
+                    break  # resource version too old: list again
+                if ev["type"] == "DELETED":
+                    last = None
+                    if gone:
+                        return None
+                    continue
+                last = obj
+                if not gone and cond(obj):
+                    return obj
+        finally:
+            w.stop()
+        if time.monotonic() >= deadline:
+            break
+    state = json.dumps((last or {}).get("status"), default=str)[:1500] if last else "absent"
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; last state: {state}", pytrace=False)
+
+
+def kubectl(*args: str, check: bool = True, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    cp = subprocess.run(["kubectl", "--context", CONTEXT, *args], capture_output=True, text=True, timeout=timeout)
+    if check and cp.returncode != 0:
+        pytest.fail(f"kubectl {' '.join(args)} failed: {cp.stderr.strip()}", pytrace=False)
+    return cp
+
+
+@pytest.fixture
+def ns(api, request):
+    """A namespace of this test's own; deleted (and its deletion awaited) at the end."""
+    name = f"kd-storage-{re.sub(r'[^a-z0-9]+', '-', request.node.name.lower())[:30].strip('-')}-{uuid.uuid4().hex[:5]}"
+    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=LABELS)))
+    yield name
+    try:
+        api.delete_namespace(name)
+        wait_for(api.list_namespace, name, None, f"namespace {name} to be deleted", gone=True, timeout=300)
+    except Exception as exc:  # noqa: BLE001 - teardown errors become warnings, never mask the result
+        import warnings
+
+        warnings.warn(f"cleanup of namespace {name}: {exc}")
+
+
+# ------------------------------------------------------------------ objects
+
+def meta(name: str) -> dict:
+    return {"name": name, "labels": dict(LABELS)}
+
+
+def make_pvc(api, ns: str, name: str, storage_class: str | None = None, snapshot: str | None = None,
+             size: str = "64Mi") -> dict:
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    if snapshot:
+        spec["dataSource"] = {"apiGroup": SNAP[0], "kind": "VolumeSnapshot", "name": snapshot}
+    return plain(api.create_namespaced_persistent_volume_claim(ns, {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                                                                    "metadata": meta(name), "spec": spec}))
+
+
+def shell_pod(name: str, script: str, volumes: list[dict], mounts: list[dict], node: str | None = None) -> dict:
+    spec = {
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": 1,
+        "containers": [{"name": "sh", "image": SHELL_IMAGE, "imagePullPolicy": "IfNotPresent",
+                        "command": ["/bin/sh", "-ec", script], "volumeMounts": mounts}],
+        "volumes": volumes,
+    }
+    if node:
+        spec["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta(name), "spec": spec}
+
+
+def run_pod(api, ns: str, pod: dict) -> tuple[str, str]:
+    """Run a pod to completion; return (its output, its node). Fails on a failed pod."""
+    name = pod["metadata"]["name"]
+    api.create_namespaced_pod(ns, pod)
+    done = wait_for(api.list_namespaced_pod, name, lambda p: p["status"].get("phase") in ("Succeeded", "Failed"),
+                    f"pod {ns}/{name} to finish", namespace=ns)
+    out = api.read_namespaced_pod_log(name, ns)
+    if done["status"]["phase"] != "Succeeded":
+        pytest.fail(f"pod {ns}/{name} failed: {out[-2000:]}", pytrace=False)
+    return out, done["spec"]["nodeName"]
+
+
+def delete_pod(api, ns: str, name: str) -> None:
+    api.delete_namespaced_pod(name, ns, grace_period_seconds=1)
+    wait_for(api.list_namespaced_pod, name, None, f"pod {ns}/{name} to be deleted", gone=True, namespace=ns)
+
+
+def pvc_volume(api, ns: str, claim: str) -> dict:
+    """The bound PV of a claim."""
+    pvc = wait_for(api.list_namespaced_persistent_volume_claim, claim, lambda c: c["status"].get("phase") == "Bound",
+                   f"claim {ns}/{claim} to be Bound", namespace=ns)
+    return plain(api.read_persistent_volume(pvc["spec"]["volumeName"]))
+
+
+def wait_not_in_use(api, node: str, pv: dict) -> None:
+    """Kubernetes' own snapshot e2e habit (kubernetes#101279): snapshot only once the node no
+    longer lists the volume in VolumesInUse, i.e. nothing has it mounted mid-write."""
+    handle = pv["spec"]["csi"]["volumeHandle"]
+    wait_for(api.list_node, node, lambda n: not any(handle in v for v in n["status"].get("volumesInUse") or []),
+             f"node {node} to release volume {handle}")
+
+
+# the file tree a pod sees under /data, as `sha256sum` lines of every file, sorted
+MANIFEST = "cd /data && find . -type f | sort | xargs -r sha256sum"
+
+
+def known_records(n: int = 20000) -> bytes:
+    return "".join(f"kubedrill record {i}\n" for i in range(1, n + 1)).encode()
+
+
+WRITE_ORIGINAL = (
+    "seq 1 20000 | sed 's/^/kubedrill record /' > /data/records.txt; "
+    "head -c 1048576 /dev/urandom > /data/blob.bin; mkdir -p /data/sub; echo nested > /data/sub/file.txt; "
+    "sync; " + MANIFEST
+)
+WRITE_LATER = "echo 'written after the snapshot' >> /data/records.txt; echo later > /data/after.txt; sync; " + MANIFEST
+
+
+def manifest(output: str) -> dict[str, str]:
+    rows = [line.split(None, 1) for line in output.strip().splitlines() if line.strip()]
+    return {path.strip(): digest for digest, path in rows}
+
+
+def verify_restored(restored: dict[str, str], original: dict[str, str]) -> None:
+    """The restored tree is the snapshotted one, byte for byte, with nothing written later."""
+    expected_records = hashlib.sha256(known_records()).hexdigest()
+    assert restored.get("./records.txt") == expected_records, \
+        f"records.txt restored as {restored.get('./records.txt')}, expected sha256 {expected_records}"
+    assert "./after.txt" not in restored, "a file written after the snapshot came back"
+    assert restored == original, f"restored tree {restored} differs from the snapshotted {original}"
+
+
+def create_snapshot(ns: str, name: str, claim: str) -> dict:
+    body = {"apiVersion": "/".join(SNAP), "kind": "VolumeSnapshot", "metadata": meta(name),
+            "spec": {"source": {"persistentVolumeClaimName": claim}}}  # the default VolumeSnapshotClass
+    custom = client.CustomObjectsApi()
+    custom.create_namespaced_custom_object(*SNAP, ns, "volumesnapshots", body)
+    return wait_for(lambda **kw: custom.list_namespaced_custom_object(*SNAP, ns, "volumesnapshots", **kw), name,
+                    lambda s: (s.get("status") or {}).get("readyToUse") is True
+                    or (s.get("status") or {}).get("error") is not None,
+                    f"VolumeSnapshot {ns}/{name} to be readyToUse")
+
+
+def shared_snapshot_store() -> bool:
+    """True when every kind worker mounts one host directory at the snapshot store (kind
+    extraMounts), so that any node can restore any snapshot."""
+    if not shutil.which("docker"):
+        return False
+    name = CONTEXT.removeprefix("kind-")
+    cp = subprocess.run(["docker", "ps", "-q", "--filter", f"label=io.x-k8s.kind.cluster={name}",
+                         "--filter", "label=io.x-k8s.kind.role=worker"], capture_output=True, text=True)
+    ids = cp.stdout.split()
+    if not ids:
+        return False
+    for cid in ids:
+        mounts = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Mounts}}", cid],
+                                           capture_output=True, text=True).stdout or "[]")
+        if not any(m.get("Destination") == SNAPSHOT_DIR for m in mounts):
+            return False
+    return True
+
+
+def other_worker(api, node: str) -> str | None:
+    for n in api.list_node().items:
+        if n.metadata.name != node and "node-role.kubernetes.io/control-plane" not in (n.metadata.labels or {}) \
+                and not n.spec.unschedulable:
+            return n.metadata.name
+    return None
+
+
+# ------------------------------------------------------------------ 1. snapshot and restore
+
+def snapshot_and_restore(api, ns: str, write_before_snapshot: bool, restore_node=None) -> tuple[dict, dict]:
+    """Write known content (or nothing), snapshot it once the volume is released, write more,
+    delete the source claim, restore the snapshot into a new claim: (original, restored)."""
+    vols = [{"name": "data", "persistentVolumeClaim": {"claimName": "src"}}]
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    make_pvc(api, ns, "src")  # the default class
+    out, node = run_pod(api, ns, shell_pod("writer", WRITE_ORIGINAL if write_before_snapshot else MANIFEST, vols, mounts))
+    original = manifest(out)
+    pv = pvc_volume(api, ns, "src")
+    assert pv["spec"]["storageClassName"] == DEFAULT_CLASS and pv["spec"]["csi"]["driver"] == DRIVER
+    delete_pod(api, ns, "writer")
+    wait_not_in_use(api, node, pv)
+
+    snap = create_snapshot(ns, "snap", "src")
+    assert snap["status"].get("readyToUse") is True, f"snapshot failed: {snap['status']}"
+
+    later, _ = run_pod(api, ns, shell_pod("later", WRITE_LATER, vols, mounts, node=node))
+    assert manifest(later) != original, "the write after the snapshot changed nothing"
+    delete_pod(api, ns, "later")
+    api.delete_namespaced_persistent_volume_claim("src", ns)
+    wait_for(api.list_namespaced_persistent_volume_claim, "src", None, "claim src to be deleted", gone=True, namespace=ns)
+    wait_for(api.list_persistent_volume, pv["metadata"]["name"], None,
+             f"volume {pv['metadata']['name']} (reclaimPolicy Delete) to be deleted", gone=True)
+
+    make_pvc(api, ns, "restored", snapshot="snap")
+    rvols = [{"name": "data", "persistentVolumeClaim": {"claimName": "restored"}}]
+    out, _ = run_pod(api, ns, shell_pod("reader", MANIFEST, rvols, mounts, node=restore_node or node))
+    return original, manifest(out)
+
+
+def test_a_restored_snapshot_holds_exactly_the_snapshotted_content(api, ns):
+    original, restored = snapshot_and_restore(api, ns, write_before_snapshot=True)
+    assert original.get("./records.txt") == hashlib.sha256(known_records()).hexdigest()
+    verify_restored(restored, original)
+
+
+def test_the_restore_check_fails_on_a_snapshot_of_an_empty_volume(api, ns):
+    # the broken setup: the snapshot was taken before anything was written
+    original, restored = snapshot_and_restore(api, ns, write_before_snapshot=False)
+    assert original == {} and restored == {}
+    with pytest.raises(AssertionError):
+        verify_restored(restored, manifest(run_expected_tree()))
+
+
+def run_expected_tree() -> str:
+    """The manifest the writer produces, computed without a cluster for the deterministic file."""
+    return f"{hashlib.sha256(known_records()).hexdigest()}  ./records.txt\n"
+
+
+def test_a_snapshot_restores_on_the_other_worker_when_the_store_is_shared(api, ns):
+    if not shared_snapshot_store():
+        pytest.skip(f"the snapshot store {SNAPSHOT_DIR} is node-local on this cluster (no shared kind extraMount): "
+                    "a restore must land on the snapshot's node (docs/storage.md)")
+    nodes = [n.metadata.name for n in api.list_node().items
+             if "node-role.kubernetes.io/control-plane" not in (n.metadata.labels or {})]
+    if len(nodes) < 2:
+        pytest.skip("needs two workers")
+    # the writer lands wherever the scheduler puts it; the restore is sent to another worker
+    vols = [{"name": "data", "persistentVolumeClaim": {"claimName": "src"}}]
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    make_pvc(api, ns, "src")
+    out, node = run_pod(api, ns, shell_pod("writer", WRITE_ORIGINAL, vols, mounts))
+    original = manifest(out)
+    pv = pvc_volume(api, ns, "src")
+    delete_pod(api, ns, "writer")
+    wait_not_in_use(api, node, pv)
+    snap = create_snapshot(ns, "snap", "src")
+    assert snap["status"].get("readyToUse") is True, f"snapshot failed: {snap['status']}"
+    make_pvc(api, ns, "restored", snapshot="snap")
+    rvols = [{"name": "data", "persistentVolumeClaim": {"claimName": "restored"}}]
+    out, rnode = run_pod(api, ns, shell_pod("reader", MANIFEST, rvols, mounts, node=other_worker(api, node)))
+    assert rnode != node
+    verify_restored(manifest(out), original)
+
+
+# ------------------------------------------------------------------ 2. Retain
+
+def read_volume_dir(api, ns: str, name: str, node: str, handle: str) -> str:
+    """Read a volume's directory on its node (hostPath, read-only): the marker file's content."""
+    pod = shell_pod(name, f"cat /vol/{handle}/marker.txt",
+                    [{"name": "vols", "hostPath": {"path": VOLUME_DIR, "type": "Directory"}}],
+                    [{"name": "vols", "mountPath": "/vol", "readOnly": True}], node=node)
+    pod["spec"]["restartPolicy"] = "Never"
+    api.create_namespaced_pod(ns, pod)
+    done = wait_for(api.list_namespaced_pod, name, lambda p: p["status"].get("phase") in ("Succeeded", "Failed"),
+                    f"pod {ns}/{name} to finish", namespace=ns)
+    out = api.read_namespaced_pod_log(name, ns)
+    return out if done["status"]["phase"] == "Succeeded" else ""
+
+
+def test_the_retain_class_keeps_a_released_volume_and_its_data(api, ns):
+    marker = f"kubedrill retained {uuid.uuid4()}\n"
+    make_pvc(api, ns, "kept", storage_class=RETAIN_CLASS)
+    vols = [{"name": "data", "persistentVolumeClaim": {"claimName": "kept"}}]
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    _, node = run_pod(api, ns, shell_pod("writer", f"printf '%s' '{marker}' > /data/marker.txt; sync", vols, mounts))
+    pv = pvc_volume(api, ns, "kept")
+    pv_name, handle = pv["metadata"]["name"], pv["spec"]["csi"]["volumeHandle"]
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    delete_pod(api, ns, "writer")
+    api.delete_namespaced_persistent_volume_claim("kept", ns)
+    try:
+        released = wait_for(api.list_persistent_volume, pv_name, lambda v: v["status"].get("phase") == "Released",
+                            f"volume {pv_name} to be Released")
+        assert released["spec"]["claimRef"]["name"] == "kept"
+        assert read_volume_dir(api, ns, "inspect", node, handle) == marker, "the released volume's data is gone"
+        # the check can fail: a volume directory that does not exist reads as nothing
+        assert read_volume_dir(api, ns, "inspect-missing", node, f"{handle}-missing") != marker
+    finally:
+        # cleanup: hand the released volume back to the provisioner, which deletes it and its data
+        try:
+            api.patch_persistent_volume(pv_name, {"spec": {"persistentVolumeReclaimPolicy": "Delete"}})
+            wait_for(api.list_persistent_volume, pv_name, None, f"volume {pv_name} to be deleted", gone=True)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+# ------------------------------------------------------------------ 3. PostgreSQL
+
+ROWS_SQL = ("CREATE TABLE drill (id int PRIMARY KEY, payload text NOT NULL); "
+            "INSERT INTO drill SELECT i, md5(i::text) FROM generate_series(1, 5000) AS i;")
+CHECK_SQL = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || payload, ',' ORDER BY id)) FROM drill;"
+EXPECTED_ROWS = "5000 " + hashlib.md5(",".join(f"{i}:{hashlib.md5(str(i).encode()).hexdigest()}"
+                                               for i in range(1, 5001)).encode()).hexdigest()
+
+
+def postgres_pod(name: str, volume: dict, node: str | None = None) -> dict:
+    pod = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": meta(name),
+        "spec": {
+            "securityContext": {"runAsUser": 999, "runAsGroup": 999, "fsGroup": 999},
+            "terminationGracePeriodSeconds": 30,
+            "containers": [{
+                "name": "postgres", "image": POSTGRES_IMAGE, "imagePullPolicy": "IfNotPresent",
+                "env": [{"name": "POSTGRES_PASSWORD", "value": "kubedrill"}],
+                "ports": [{"containerPort": 5432}],
+                "readinessProbe": {"exec": {"command": ["pg_isready", "-h", "127.0.0.1", "-U", "postgres"]},
+                                   "periodSeconds": 1, "failureThreshold": 3},
+                "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}],
+            }],
+            "volumes": [{"name": "data", **volume}],
+        },
+    }
+    if node:
+        pod["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return pod
+
+
+def start_postgres(api, ns: str, name: str, volume: dict, node: str | None = None) -> dict:
+    api.create_namespaced_pod(ns, postgres_pod(name, volume, node))
+    return wait_for(api.list_namespaced_pod, name,
+                    lambda p: any(c.get("type") == "Ready" and c.get("status") == "True"
+                                  for c in p["status"].get("conditions") or []),
+                    f"PostgreSQL pod {ns}/{name} to be Ready", namespace=ns)
+
+
+def psql(ns: str, pod: str, sql: str) -> subprocess.CompletedProcess:
+    return kubectl("-n", ns, "exec", pod, "--", "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                   "-U", "postgres", "-c", sql, check=False)
+
+
+def postgres_replaced(api, ns: str, volume: dict) -> tuple[str, str]:
+    """Write rows, delete the pod, start a new one on the same volume: (rows read back, new pod
+    uid != old)."""
+    first = start_postgres(api, ns, "db", volume)
+    wrote = psql(ns, "db", ROWS_SQL)
+    assert wrote.returncode == 0, f"PostgreSQL refused the writes: {wrote.stderr}"
+    assert psql(ns, "db", CHECK_SQL).stdout.strip() == EXPECTED_ROWS
+    delete_pod(api, ns, "db")
+    second = start_postgres(api, ns, "db", volume)
+    assert second["metadata"]["uid"] != first["metadata"]["uid"], "the pod was not replaced"
+    read = psql(ns, "db", CHECK_SQL)
+    return (read.stdout.strip() if read.returncode == 0 else f"error: {read.stderr.strip()}"), second["spec"]["nodeName"]
+
+
+def test_postgresql_returns_its_rows_after_its_pod_is_replaced_on_the_same_claim(api, ns):
+    make_pvc(api, ns, "pgdata", size="256Mi")
+    rows, _ = postgres_replaced(api, ns, {"persistentVolumeClaim": {"claimName": "pgdata"}})
+    assert rows == EXPECTED_ROWS
+    logs = api.read_namespaced_pod_log("db", ns)
+    assert "initdb" not in logs, "the new pod initialised a fresh database instead of opening the old one"
+
+
+def test_the_postgresql_check_fails_without_a_persistent_volume(api, ns):
+    # the broken setup: an emptyDir dies with its pod, so the rows are gone
+    rows, _ = postgres_replaced(api, ns, {"emptyDir": {}})
+    assert rows != EXPECTED_ROWS
+
+
+# ------------------------------------------------------------------ 4. nothing pulled, everything pinned
+
+def test_no_image_is_pulled_and_every_image_in_use_is_pinned(api):
+    pulled = [f"{e.involved_object.namespace}/{e.involved_object.name}: {e.message}"
+              for e in api.list_event_for_all_namespaces(field_selector="reason=Pulling").items]
+    assert pulled == [], f"images were pulled: {pulled}"
+    pinned = {v for k, v in PINS.items() if k.startswith("IMAGE_")}
+    in_use = {}
+    for p in api.list_pod_for_all_namespaces().items:
+        for c in (p.spec.containers or []) + (p.spec.init_containers or []):
+            in_use.setdefault(c.image, f"{p.metadata.namespace}/{p.metadata.name}")
+    unpinned = {img: pod for img, pod in in_use.items() if img not in pinned}
+    assert unpinned == {}, f"images in use that cluster/versions.env does not pin: {unpinned}"
+    # the storage stack is part of what is in use
+    for key in ("IMAGE_CSI_HOSTPATH", "IMAGE_CSI_PROVISIONER", "IMAGE_CSI_SNAPSHOTTER", "IMAGE_SNAPSHOT_CONTROLLER"):
+        assert PINS[key] in in_use, f"{key}={PINS[key]} is pinned but no pod runs it"
+    # the check can fail: an image name outside the pin file is caught
+    assert "docker.io/library/postgres:15" not in pinned
