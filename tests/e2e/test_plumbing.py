@@ -28,3 +28,11 @@ def test_plumbing_scenario_passes_and_reports_its_rto(drill, clients):
     assert "leak check: nothing left behind" in d.output
     assert (d.tmp / "junit.xml").exists() and any((d.tmp / "allure").iterdir())
     assert leftovers(clients, results["run_id"]) == []
+
+
+def test_a_chaos_toolkit_experiment_runs_through_the_guard(drill, clients):
+    d = drill("tests/e2e/drills/drill_chaos.py")
+    assert d.run() == 0, d.output[-6000:]
+    results = json.loads((d.tmp / "reports" / "results.json").read_text())
+    assert results["scenarios"][0]["verdict"] == "passed"
+    assert leftovers(clients, results["run_id"]) == []

@@ -49,5 +49,12 @@ def test_node_actions_and_process_providers_are_refused(experiment):
 
 
 def test_activities_cover_hypothesis_method_and_rollbacks(experiment):
-    names = [a["name"] for a in chaos.activities(experiment)]
-    assert names == ["all-pods-healthy", "terminate-one-pod"]
+    exp = copy.deepcopy(experiment)
+    probe = {"type": "probe", "name": "probe-kube-system", "provider": {
+        "type": "python", "module": "chaosk8s.pod.probes", "func": "pods_in_phase",
+        "arguments": {"ns": "kube-system"}}}
+    exp["steady-state-hypothesis"] = {"title": "t", "probes": [probe]}
+    exp["rollbacks"] = [dict(exp["method"][0], name="rollback")]
+    assert [a["name"] for a in chaos.activities(exp)] == ["probe-kube-system", "terminate-one-pod", "rollback"]
+    with pytest.raises(GuardRefused, match="probe-kube-system.*never a drill target"):
+        chaos.check(exp, guard_owning("kd-r1-a"), {"ns": "kd-r1-a"})
