@@ -36,15 +36,31 @@ if ((${#missing[@]})); then
   "$here/offline/build-storage.sh" >/dev/null
 fi
 [[ -x $KIND ]] || KIND=$(command -v kind) || die "kind $KIND_VERSION is not installed; run 'make cluster' (it installs kind into $CACHE/bin)."
-log "loading images onto every node (kind load skips those already there): $images"
-# shellcheck disable=SC2086
-"$KIND" load docker-image --name "$NAME" $images 2>&1 | grep -v -e '^Image: .* present on all nodes' -e 'already present on all nodes' | sed 's/^/kubedrill: storage: kind: /' >&2 || true
+# "ref config-digest" of every image in a node's containerd (the digest is docker's image ID)
+node_images() {
+  docker exec "$1" sh -c 'ctr -n k8s.io images ls 2>/dev/null | awk "NR > 1 && \$1 !~ /^sha256:/ {print \$1, \$3}" |
+    while read -r ref digest; do echo "$ref $(ctr -n k8s.io content get "$digest" | jq -r .config.digest)"; done'
+}
 for node in $(k get nodes -o name | cut -d/ -f2); do
-  have=$(docker exec "$node" crictl images -o json 2>/dev/null | jq -r '.images[].repoTags[]?' || true)
+  have=$(node_images "$node")
+  load=()
   for i in $images; do
-    grep -qxF "$i" <<<"$have" || die "image $i is not on node $node after 'kind load'; see '$KIND load docker-image --name $NAME $i'."
+    id=$(docker image inspect -f '{{.Id}}' "$i")
+    grep -qxF "$i $id" <<<"$have" || load+=("$i")
+  done
+  ((${#load[@]})) || continue
+  log "loading onto $node: ${load[*]}"
+  "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >/dev/null 2>&1 \
+    || die "'kind load docker-image --name $NAME --nodes $node ${load[*]}' failed."
+  have=$(node_images "$node")
+  for i in "${load[@]}"; do
+    grep -qxF "$i $(docker image inspect -f '{{.Id}}' "$i")" <<<"$have" \
+      || die "image $i is not on node $node after 'kind load'; see '$KIND load docker-image --name $NAME --nodes $node $i'."
   done
 done
+log "every storage image is on every node: $images"
+# the pod templates carry the images' IDs: a rebuilt image under the same tag rolls the pods
+IMAGES_ID=$(for i in $images; do docker image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-12)
 
 # ------------------------------------------------------------------ upstream config from the Go module cache
 modir() { # MODULE@VERSION -> its directory in the module cache (downloaded if needed)
@@ -74,7 +90,7 @@ apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: $NS
 resources:
-  - $snap_dir/deploy/kubernetes/snapshot-controller
+  - $(realpath --relative-to="$overlay" "$snap_dir/deploy/kubernetes/snapshot-controller")
 images:
   - name: registry.k8s.io/sig-storage/snapshot-controller
     newName: ${IMAGE_SNAPSHOT_CONTROLLER%:*}
@@ -91,6 +107,9 @@ patches:
       - op: replace
         path: /spec/template/spec/containers/0/imagePullPolicy
         value: IfNotPresent
+      - op: add
+        path: /spec/template/metadata/annotations
+        value: {kubedrill.io/images-id: "$IMAGES_ID"}
 YAML
 k apply -k "$overlay" >/dev/null
 
@@ -105,7 +124,7 @@ k apply -f "$MANIFESTS/rbac.yaml" -f "$MANIFESTS/csidriver.yaml" >/dev/null
 log "CSI hostpath plugin DaemonSet ($IMAGE_CSI_HOSTPATH)"
 sed -e "s#\${IMAGE_CSI_HOSTPATH}#$IMAGE_CSI_HOSTPATH#g" \
     -e "s#\${IMAGE_CSI_PROVISIONER}#$IMAGE_CSI_PROVISIONER#g" \
-    -e "s#\${IMAGE_CSI_SNAPSHOTTER}#$IMAGE_CSI_SNAPSHOTTER#g" "$MANIFESTS/plugin.yaml" | k apply -f - >/dev/null
+    -e "s#\${IMAGE_CSI_SNAPSHOTTER}#$IMAGE_CSI_SNAPSHOTTER#g" -e "s#\${IMAGES_ID}#$IMAGES_ID#g" "$MANIFESTS/plugin.yaml" | k apply -f - >/dev/null
 
 log "StorageClasses and the default VolumeSnapshotClass"
 k apply -f "$MANIFESTS/classes.yaml" >/dev/null

@@ -136,9 +136,12 @@ func (d *driver) CreateVolume(_ context.Context, req *csi.CreateVolumeRequest) (
 		var err error
 		snap, err = d.store.getSnapshot(sid)
 		if errors.Is(err, errNotFound) {
-			// the snapshot directory is node-local unless it is shared between nodes: a restore
-			// on another node is sent back to the scheduler (ResourceExhausted) to pick again
-			return nil, status.Errorf(codes.ResourceExhausted, "snapshot %s is not in node %s's snapshot store %s", sid, d.cfg.nodeID, d.cfg.snapshotDir)
+			if d.store.shared() {
+				return nil, status.Errorf(codes.NotFound, "snapshot %s is not in the shared snapshot store", sid)
+			}
+			// a node-local store cannot tell whether another node holds the snapshot: the
+			// provisioner hands ResourceExhausted back to the scheduler, which picks again
+			return nil, status.Errorf(codes.ResourceExhausted, "snapshot %s is not in node %s's own snapshot store %s (node-local: restore on the node that took it)", sid, d.cfg.nodeID, d.cfg.snapshotDir)
 		}
 		if err != nil {
 			return nil, status.Errorf(codes.Internal, "snapshot %s: %v", sid, err)
@@ -200,6 +203,12 @@ func (d *driver) DeleteVolume(_ context.Context, req *csi.DeleteVolumeRequest) (
 }
 
 func (d *driver) ValidateVolumeCapabilities(_ context.Context, req *csi.ValidateVolumeCapabilitiesRequest) (*csi.ValidateVolumeCapabilitiesResponse, error) {
+	if err := validID(req.GetVolumeId()); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "volume id: %v", err)
+	}
+	if len(req.GetVolumeCapabilities()) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "volume capabilities missing")
+	}
 	if _, err := d.store.getVolume(req.GetVolumeId()); err != nil {
 		return nil, status.Errorf(codes.NotFound, "volume %s: %v", req.GetVolumeId(), err)
 	}
@@ -371,8 +380,8 @@ func (d *driver) NodeUnpublishVolume(_ context.Context, req *csi.NodeUnpublishVo
 
 func (d *driver) NodeGetVolumeStats(_ context.Context, req *csi.NodeGetVolumeStatsRequest) (*csi.NodeGetVolumeStatsResponse, error) {
 	path := req.GetVolumePath()
-	if path == "" {
-		return nil, status.Error(codes.InvalidArgument, "volume path missing")
+	if req.GetVolumeId() == "" || path == "" {
+		return nil, status.Error(codes.InvalidArgument, "volume id and volume path are required")
 	}
 	if _, err := d.store.getVolume(req.GetVolumeId()); err != nil {
 		return nil, status.Errorf(codes.NotFound, "volume %s: %v", req.GetVolumeId(), err)

@@ -62,6 +62,9 @@ func main() {
 		}
 	}
 	d := &driver{cfg: c, store: &store{dataDir: c.dataDir, snapshotDir: c.snapshotDir, node: c.nodeID}}
+	if err := d.store.markNode(); err != nil {
+		log.Fatalf("marking the snapshot store %s: %v", c.snapshotDir, err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -74,8 +77,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("serving CSI on %s: %v", c.endpoint, err)
 	}
-	log.Printf("kubedrill-csi %s: driver %s on node %s, CSI on %s, volumes in %s, snapshots in %s",
-		version, c.driverName, c.nodeID, c.endpoint, c.dataDir, c.snapshotDir)
+	log.Printf("kubedrill-csi %s: driver %s on node %s, CSI on %s, volumes in %s, snapshots in %s (%s)",
+		version, c.driverName, c.nodeID, c.endpoint, c.dataDir, c.snapshotDir,
+		map[bool]string{true: "shared with other nodes", false: "node-local so far"}[d.store.shared()])
 
 	var regSrv *grpc.Server
 	var regSock string

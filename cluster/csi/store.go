@@ -42,6 +42,22 @@ type store struct {
 
 var errNotFound = errors.New("not found")
 
+// markNode leaves this node's mark in the snapshot store: a store where other nodes' marks show
+// up is shared between nodes (one host directory mounted into every kind node).
+func (s *store) markNode() error {
+	return os.WriteFile(filepath.Join(s.snapshotDir, ".node-"+s.node), []byte(s.node+"\n"), 0o644)
+}
+
+func (s *store) shared() bool {
+	marks, _ := filepath.Glob(filepath.Join(s.snapshotDir, ".node-*"))
+	for _, m := range marks {
+		if filepath.Base(m) != ".node-"+s.node {
+			return true
+		}
+	}
+	return false
+}
+
 // ids come from the external-provisioner and csi-snapshotter (pvc-<uid>, snapshot-<uid>);
 // anything that could escape the data directories is refused.
 func validID(id string) error {

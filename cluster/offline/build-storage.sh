@@ -157,10 +157,16 @@ build_postgres() {
     --change 'ENV LANG=C.UTF-8' \
     --change 'USER 999:999' \
     --change 'EXPOSE 5432' \
-    --change 'STOPSIGNAL SIGINT' \
     --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
-    --change 'CMD ["postgres"]' - "$IMAGE_POSTGRES" >/dev/null
+    --change 'CMD ["postgres"]' - "$IMAGE_POSTGRES.rootfs" >/dev/null
   rm -rf "$root"
+  # docker import cannot set STOPSIGNAL: SIGINT is PostgreSQL's fast shutdown (as upstream's image)
+  local ctx; ctx=$(mktemp -d "$CACHE/rootfs/postgres.XXXXXX")
+  printf 'FROM %s\nSTOPSIGNAL SIGINT\n' "$IMAGE_POSTGRES.rootfs" >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_POSTGRES" "$ctx" >/dev/null 2>"$CACHE/logs/docker-build-postgres.log" \
+    || die "docker build of $IMAGE_POSTGRES failed; see $CACHE/logs/docker-build-postgres.log."
+  docker rmi "$IMAGE_POSTGRES.rootfs" >/dev/null
+  rm -rf "$ctx"
 }
 
 # ------------------------------------------------------------------ main
