@@ -164,13 +164,18 @@ def shell_pod(name: str, script: str, volumes: list[dict], mounts: list[dict], n
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta(name), "spec": spec}
 
 
+def pod_log(api, ns: str, name: str) -> str:
+    # the raw body: the client's decoded form of a log is not always the text
+    return api.read_namespaced_pod_log(name, ns, _preload_content=False).data.decode()
+
+
 def run_pod(api, ns: str, pod: dict) -> tuple[str, str]:
     """Run a pod to completion; return (its output, its node). Fails on a failed pod."""
     name = pod["metadata"]["name"]
     api.create_namespaced_pod(ns, pod)
     done = wait_for(api.list_namespaced_pod, name, lambda p: p["status"].get("phase") in ("Succeeded", "Failed"),
                     f"pod {ns}/{name} to finish", namespace=ns)
-    out = api.read_namespaced_pod_log(name, ns)
+    out = pod_log(api, ns, name)
     if done["status"]["phase"] != "Succeeded":
         pytest.fail(f"pod {ns}/{name} failed: {out[-2000:]}", pytrace=False)
     return out, done["spec"]["nodeName"]
@@ -204,6 +209,9 @@ def known_records(n: int = 20000) -> bytes:
     return "".join(f"kubedrill record {i}\n" for i in range(1, n + 1)).encode()
 
 
+RECORDS_SHA256 = hashlib.sha256(known_records()).hexdigest()
+
+
 WRITE_ORIGINAL = (
     "seq 1 20000 | sed 's/^/kubedrill record /' > /data/records.txt; "
     "head -c 1048576 /dev/urandom > /data/blob.bin; mkdir -p /data/sub; echo nested > /data/sub/file.txt; "
@@ -219,9 +227,8 @@ def manifest(output: str) -> dict[str, str]:
 
 def verify_restored(restored: dict[str, str], original: dict[str, str]) -> None:
     """The restored tree is the snapshotted one, byte for byte, with nothing written later."""
-    expected_records = hashlib.sha256(known_records()).hexdigest()
-    assert restored.get("./records.txt") == expected_records, \
-        f"records.txt restored as {restored.get('./records.txt')}, expected sha256 {expected_records}"
+    assert restored.get("./records.txt") == RECORDS_SHA256, \
+        f"records.txt restored as {restored.get('./records.txt')}, expected sha256 {RECORDS_SHA256}"
     assert "./after.txt" not in restored, "a file written after the snapshot came back"
     assert restored == original, f"restored tree {restored} differs from the snapshotted {original}"
 
@@ -298,7 +305,8 @@ def snapshot_and_restore(api, ns: str, write_before_snapshot: bool, restore_node
 
 def test_a_restored_snapshot_holds_exactly_the_snapshotted_content(api, ns):
     original, restored = snapshot_and_restore(api, ns, write_before_snapshot=True)
-    assert original.get("./records.txt") == hashlib.sha256(known_records()).hexdigest()
+    written = original.get("./records.txt")
+    assert written == RECORDS_SHA256, f"the writer wrote records.txt with sha256 {written}, not {RECORDS_SHA256}"
     verify_restored(restored, original)
 
 
@@ -312,7 +320,7 @@ def test_the_restore_check_fails_on_a_snapshot_of_an_empty_volume(api, ns):
 
 def run_expected_tree() -> str:
     """The manifest the writer produces, computed without a cluster for the deterministic file."""
-    return f"{hashlib.sha256(known_records()).hexdigest()}  ./records.txt\n"
+    return f"{RECORDS_SHA256}  ./records.txt\n"
 
 
 def test_a_snapshot_restores_on_the_other_worker_when_the_store_is_shared(api, ns):
@@ -352,7 +360,7 @@ def read_volume_dir(api, ns: str, name: str, node: str, handle: str) -> str:
     api.create_namespaced_pod(ns, pod)
     done = wait_for(api.list_namespaced_pod, name, lambda p: p["status"].get("phase") in ("Succeeded", "Failed"),
                     f"pod {ns}/{name} to finish", namespace=ns)
-    out = api.read_namespaced_pod_log(name, ns)
+    out = pod_log(api, ns, name)
     return out if done["status"]["phase"] == "Succeeded" else ""
 
 
@@ -446,7 +454,7 @@ def test_postgresql_returns_its_rows_after_its_pod_is_replaced_on_the_same_claim
     make_pvc(api, ns, "pgdata", size="256Mi")
     rows, _ = postgres_replaced(api, ns, {"persistentVolumeClaim": {"claimName": "pgdata"}})
     assert rows == EXPECTED_ROWS
-    logs = api.read_namespaced_pod_log("db", ns)
+    logs = pod_log(api, ns, "db")
     assert "initdb" not in logs, "the new pod initialised a fresh database instead of opening the old one"
 
 
