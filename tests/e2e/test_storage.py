@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client, config, watch  # noqa: E402
-from kubernetes.client.rest import ApiException  # noqa: E402
+from kubernetes import client, config, watch
+from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.e2e
 
