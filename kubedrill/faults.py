@@ -159,9 +159,12 @@ class Faults:
             docker.stop(name)
 
             def undo() -> None:
+                started = Instant.now().wall
                 if not docker.is_running(name):
                     docker.start(name)
-                nodes.wait_ready(s.clients, name, s.timeouts.node_s, s.progress)
+                # heartbeats carry whole seconds: anything from the second of the start counts
+                nodes.wait_ready(s.clients, name, s.timeouts.node_s, s.progress,
+                                 heartbeat_after=int(started))
                 s.journal.resolve(entry)
 
             s.cleanups.defer(f"start node container {name}", undo, kind="fault")

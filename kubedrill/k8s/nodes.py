@@ -78,12 +78,32 @@ def remove_taint(clients, node: str, key: str, value: str | None = None, effect:
     return True
 
 
-def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None = None, want: bool = True):
+def _heartbeat(obj: dict) -> float:
+    """Unix time of the kubelet's last Ready heartbeat (0 when unknown)."""
+    import datetime as dt
+
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready" and c.get("lastHeartbeatTime"):
+            text = c["lastHeartbeatTime"].replace("Z", "+00:00")
+            try:
+                return dt.datetime.fromisoformat(text).timestamp()
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
+def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None = None, want: bool = True,
+               heartbeat_after: float | None = None):
+    """Wait for a node's Ready condition. ``heartbeat_after`` (unix seconds): the kubelet must
+    have reported after that moment, so a stale Ready from before a node stop does not count."""
+
     def check(items):
         if not items:
             return Check(False, "node not registered")
         n = info(items[0])
-        return Check(n.ready == want, "Ready" if n.ready else "NotReady")
+        fresh = heartbeat_after is None or _heartbeat(items[0]) >= heartbeat_after
+        state = ("Ready" if n.ready else "NotReady") + ("" if fresh else " (stale heartbeat)")
+        return Check(n.ready == want and fresh, state)
 
     return wait_for(ApiSource(clients.core.list_node, field_selector=f"metadata.name={node}"), check,
                     description=f"node {node} to be {'Ready' if want else 'NotReady'}",

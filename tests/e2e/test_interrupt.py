@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -87,4 +88,27 @@ def test_sigkill_with_a_stopped_node_then_replay_starts_it_again(drill, clients)
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert f"kubedrill: undid: started node container {stopped[0]}" in replay.stdout
     assert leftovers(clients, run_id) == []
-    nodes.wait_ready(clients, stopped[0], 300)  # the node returns; the next test needs it
+    # the node returns (a fresh kubelet heartbeat, not the stale Ready from before the stop)
+    nodes.wait_ready(clients, stopped[0], 300, heartbeat_after=int(time.time()) - 1)
+
+
+def test_an_expired_lock_of_a_vanished_run_is_taken_over(drill, clients):
+    import datetime as dt
+
+    from kubernetes import client as k8s
+
+    from kubedrill import guard
+
+    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    clients.coordination.create_namespaced_lease(guard.LOCK_NAMESPACE, k8s.V1Lease(
+        metadata=k8s.V1ObjectMeta(name=guard.LOCK_NAME, labels=guard.labels("ghost-run")),
+        spec=k8s.V1LeaseSpec(holder_identity="ghost-run", lease_duration_seconds=15,
+                             acquire_time=long_ago, renew_time=long_ago)))
+    d = drill("scenarios/")
+    rc = d.run()
+    leases = clients.coordination.list_namespaced_lease(
+        guard.LOCK_NAMESPACE, field_selector=f"metadata.name={guard.LOCK_NAME}").items
+    if leases:  # never leave the ghost behind, whatever happened
+        clients.coordination.delete_namespaced_lease(guard.LOCK_NAME, guard.LOCK_NAMESPACE)
+    assert rc == 0, d.output[-4000:]
+    assert leases == []  # taken over, then released at the end of the run
