@@ -1,5 +1,7 @@
 """Bad input against the real cluster: one line, non-zero exit, nothing created."""
 
+import re
+
 import pytest
 
 from kubedrill import guard
@@ -8,9 +10,15 @@ from tests.e2e.conftest import CONTEXT
 pytestmark = pytest.mark.e2e
 
 
+RUN_NAMESPACE = re.compile(r"kd-[0-9]{4}t[0-9]{6}-[0-9a-f]{4}-")
+
+
 def _ours(clients):
-    sel = f"{guard.MANAGED_BY}={guard.MANAGED_BY_VALUE}"
-    return ([n.metadata.name for n in clients.core.list_namespace(label_selector=sel).items]
+    """What a drill run creates first: its namespaces (kd-<run id>-...) and the drill lock.
+    (Other kubedrill tooling, e.g. the cluster's own tests, may create namespaces meanwhile.)"""
+    sel = f"{guard.MANAGED_BY}={guard.MANAGED_BY_VALUE},{guard.RUN_ID}"
+    return ([n.metadata.name for n in clients.core.list_namespace(label_selector=sel).items
+             if RUN_NAMESPACE.match(n.metadata.name)]
             + [lease.metadata.name for lease in clients.coordination.list_lease_for_all_namespaces(label_selector=sel).items])
 
 
