@@ -91,7 +91,8 @@ def run_experiment(scope, path: str | Path, configuration: Mapping[str, Any] | N
     out.parent.mkdir(parents=True, exist_ok=True)
     clients = scope.clients
     env = {**os.environ, "KUBECONFIG": str(clients.kubeconfig), "KUBERNETES_CONTEXT": clients.context}
-    cmd = [exe, "--no-version-check", "run", "--journal-path", str(out)]
+    cmd = [exe, "--no-version-check", "--log-file", str(out.with_suffix(".log")),
+           "run", "--journal-path", str(out)]
     for k, v in conf.items():
         cmd += ["--var", f"{k}:str={v}"]
     cmd.append(str(path))
