@@ -21,7 +21,9 @@ TAINT_KEY = "kubedrill.io/fault"
 # Never targets, whatever a drill allows.
 PROTECTED_NAMESPACES = frozenset({
     "kube-system", "kube-public", "kube-node-lease", "local-path-storage",
-    # the storage driver and snapshot controller namespaces of the kind cluster
+    # the storage driver and snapshot controller of the kind cluster (cluster/manifests/storage)
+    "kubedrill-storage",
+    # where upstream CSI hostpath / snapshot-controller deployments usually live
     "csi-hostpath", "csi-driver-hostpath", "snapshot-controller",
 })
 
