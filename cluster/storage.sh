@@ -28,13 +28,10 @@ k() { kubectl --context "$CONTEXT" "$@"; }
 k get --raw /readyz >/dev/null 2>&1 || die "the cluster behind context $CONTEXT does not answer; run 'make cluster' first."
 
 # ------------------------------------------------------------------ images
+# cached per stage: only what changed (or is missing) is built
+log "storage images: building what is missing or changed (cluster/offline/build-storage.sh)"
+"$here/offline/build-storage.sh" >/dev/null || die "building the storage images failed (see above); rerun cluster/storage.sh once fixed."
 images=$("$here/offline/build-storage.sh" --list | tr '\n' ' ')
-missing=()
-for i in $images; do docker image inspect "$i" >/dev/null 2>&1 || missing+=("$i"); done
-if ((${#missing[@]})); then
-  log "building the storage images that are missing: ${missing[*]}"
-  "$here/offline/build-storage.sh" >/dev/null
-fi
 [[ -x $KIND ]] || KIND=$(command -v kind) || die "kind $KIND_VERSION is not installed; run 'make cluster' (it installs kind into $CACHE/bin)."
 # "ref config-digest" of every image in a node's containerd (the digest is docker's image ID)
 node_images() {
@@ -50,8 +47,11 @@ for node in $(k get nodes -o name | cut -d/ -f2); do
   done
   ((${#load[@]})) || continue
   log "loading onto $node: ${load[*]}"
-  "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >/dev/null 2>&1 \
-    || die "'kind load docker-image --name $NAME --nodes $node ${load[*]}' failed."
+  # a second try: a node restarted meanwhile (a drill stops and starts nodes) kills the import
+  "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >"$CACHE/logs/kind-load.log" 2>&1 \
+    || { log "kind load onto $node failed ($(grep -m1 -o 'exit status [0-9]*' "$CACHE/logs/kind-load.log" || echo error)); trying once more"
+         "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >"$CACHE/logs/kind-load.log" 2>&1; } \
+    || die "'kind load docker-image --name $NAME --nodes $node ${load[*]}' failed; see $CACHE/logs/kind-load.log."
   have=$(node_images "$node")
   for i in "${load[@]}"; do
     grep -qxF "$i $(docker image inspect -f '{{.Id}}' "$i")" <<<"$have" \
@@ -60,7 +60,9 @@ for node in $(k get nodes -o name | cut -d/ -f2); do
 done
 log "every storage image is on every node: $images"
 # the pod templates carry the images' IDs: a rebuilt image under the same tag rolls the pods
-IMAGES_ID=$(for i in $images; do docker image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-12)
+images_id() { for i in "$@"; do docker image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-12; }
+PLUGIN_IMAGES_ID=$(images_id "$IMAGE_CSI_HOSTPATH" "$IMAGE_CSI_PROVISIONER" "$IMAGE_CSI_SNAPSHOTTER")
+CONTROLLER_IMAGES_ID=$(images_id "$IMAGE_SNAPSHOT_CONTROLLER")
 
 # ------------------------------------------------------------------ upstream config from the Go module cache
 modir() { # MODULE@VERSION -> its directory in the module cache (downloaded if needed)
@@ -109,7 +111,7 @@ patches:
         value: IfNotPresent
       - op: add
         path: /spec/template/metadata/annotations
-        value: {kubedrill.io/images-id: "$IMAGES_ID"}
+        value: {kubedrill.io/images-id: "$CONTROLLER_IMAGES_ID"}
 YAML
 k apply -k "$overlay" >/dev/null
 
@@ -124,7 +126,7 @@ k apply -f "$MANIFESTS/rbac.yaml" -f "$MANIFESTS/csidriver.yaml" >/dev/null
 log "CSI hostpath plugin DaemonSet ($IMAGE_CSI_HOSTPATH)"
 sed -e "s#\${IMAGE_CSI_HOSTPATH}#$IMAGE_CSI_HOSTPATH#g" \
     -e "s#\${IMAGE_CSI_PROVISIONER}#$IMAGE_CSI_PROVISIONER#g" \
-    -e "s#\${IMAGE_CSI_SNAPSHOTTER}#$IMAGE_CSI_SNAPSHOTTER#g" -e "s#\${IMAGES_ID}#$IMAGES_ID#g" "$MANIFESTS/plugin.yaml" | k apply -f - >/dev/null
+    -e "s#\${IMAGE_CSI_SNAPSHOTTER}#$IMAGE_CSI_SNAPSHOTTER#g" -e "s#\${PLUGIN_IMAGES_ID}#$PLUGIN_IMAGES_ID#g" "$MANIFESTS/plugin.yaml" | k apply -f - >/dev/null
 
 log "StorageClasses and the default VolumeSnapshotClass"
 k apply -f "$MANIFESTS/classes.yaml" >/dev/null
@@ -140,8 +142,9 @@ if ! k -n "$NS" rollout status daemonset/kubedrill-csi --timeout=180s >/dev/null
   k -n "$NS" get pods -o wide >&2 || true
   die "the CSI plugin DaemonSet did not become Ready within 180 s; see 'kubectl -n $NS logs ds/kubedrill-csi -c hostpath' and 'kubectl -n $NS describe pods'."
 fi
+# Ready means registered (the readiness probe); each CSINode must list the driver too
 for node in $(k -n "$NS" get pods -l app.kubernetes.io/name=kubedrill-csi -o jsonpath='{.items[*].spec.nodeName}'); do
-  k wait --for=jsonpath="{.spec.drivers[?(@.name==\"$DRIVER\")].name}=$DRIVER" "csinode/$node" --timeout=60s >/dev/null \
+  timeout 60 sh -c "until kubectl --context '$CONTEXT' get csinode '$node' -o json 2>/dev/null | jq -e --arg d '$DRIVER' 'any(.spec.drivers[]?; .name == \$d)' >/dev/null; do sleep 1; done" \
     || die "node $node's kubelet did not register $DRIVER within 60 s (CSINode $node); see 'kubectl -n $NS logs ds/kubedrill-csi -c hostpath'."
 done
 log "waiting for the snapshot-controller (up to 180 s)"

@@ -34,6 +34,7 @@ type config struct {
 	dataDir     string // volumes: <dataDir>/<id>/ and <dataDir>/<id>.json
 	snapshotDir string // snapshots: <snapshotDir>/<id>.tgz and <id>.json
 	topologyKey string
+	readyFile   string // written once the kubelet confirms the registration
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&c.dataDir, "data-dir", "/csi-data-dir", "where volumes live")
 	flag.StringVar(&c.snapshotDir, "snapshot-dir", "/csi-snapshots", "where snapshot tarballs live")
 	flag.StringVar(&c.topologyKey, "topology-key", "topology.hostpath.csi.kubedrill.io/node", "topology key naming this node")
+	flag.StringVar(&c.readyFile, "ready-file", "", "file written once the kubelet has registered the driver (for a readiness probe)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
@@ -81,6 +83,9 @@ func main() {
 		version, c.driverName, c.nodeID, c.endpoint, c.dataDir, c.snapshotDir,
 		map[bool]string{true: "shared with other nodes", false: "node-local so far"}[d.store.shared()])
 
+	if c.readyFile != "" {
+		os.Remove(c.readyFile)
+	}
 	var regSrv *grpc.Server
 	var regSock string
 	if c.kubeletPath != "" {
@@ -97,6 +102,9 @@ func main() {
 	if regSrv != nil {
 		regSrv.Stop()
 		os.Remove(regSock)
+	}
+	if c.readyFile != "" {
+		os.Remove(c.readyFile)
 	}
 	csiSrv.GracefulStop()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log"
+	"os"
 
 	"google.golang.org/grpc"
 	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
@@ -35,5 +36,11 @@ func (r *registrar) NotifyRegistrationStatus(_ context.Context, st *registerapi.
 		log.Fatalf("the kubelet refused the registration: %s; exiting so that the container restarts", st.Error)
 	}
 	log.Print("registered with the kubelet")
+	if r.cfg.readyFile != "" {
+		// the pod's readiness probe reads this file: Ready means registered
+		if err := os.WriteFile(r.cfg.readyFile, []byte("registered\n"), 0o644); err != nil {
+			log.Printf("writing %s: %v", r.cfg.readyFile, err)
+		}
+	}
 	return &registerapi.RegistrationStatusResponse{}, nil
 }
