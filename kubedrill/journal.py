@@ -295,8 +295,13 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
             DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing}
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        self.exit(2, f"kubedrill: error: {message} (see --help)\n")
+
+
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kubedrill.journal",
+    parser = _Parser(prog="python -m kubedrill.journal",
                                      description="Show or replay (undo) the kubedrill fault journal.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--replay", action="store_true", help="undo every pending entry; say what was undone")

@@ -126,3 +126,9 @@ def test_cli_bad_input_is_one_line(tmp_path):
     proc = run_cli(tmp_path, "--replay", "--timeout-scale", "zero")
     assert proc.returncode == 2
     assert proc.stderr == "kubedrill: error: --timeout-scale: expected a number, got 'zero'\n"
+
+
+def test_cli_without_a_mode_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "kubedrill.journal"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("kubedrill: error: one of the arguments")
