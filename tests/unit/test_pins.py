@@ -32,3 +32,13 @@ def test_the_repository_pins_the_shell_image():
     image = pins.shell_image()
     assert image and ":" in image
     assert image in pins.images(pins.load()).values()
+
+
+def test_sample_workloads_use_the_pinned_image_and_never_pull():
+    from kubedrill import workloads
+
+    spec = workloads.web_pod_spec()
+    (container,) = spec["containers"]
+    assert container["image"] == pins.shell_image()
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert container["readinessProbe"]["periodSeconds"] == 1
