@@ -33,6 +33,7 @@ REMOVE_TAINT = "remove_taint"          # args: node, key, value, effect
 DELETE_NAMESPACE = "delete_namespace"  # args: namespace
 RELEASE_LEASE = "release_lease"        # args: namespace, name
 NOTHING = "nothing"                    # e.g. a deleted pod: its owner recreates it; args: owner
+UNCORDON = "uncordon"                  # args: node (a drain's cordon)
 
 
 def state_dir() -> Path:
@@ -291,8 +292,14 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
     def nothing(entry: Entry) -> str:
         return entry.undo.description or "nothing to undo"
 
+    def uncordon(entry: Entry) -> str:
+        node = entry.undo.args["node"]
+        changed = nodes.set_unschedulable(clients(entry), node, False)
+        return f"uncordoned node {node}" if changed else f"node {node} was already schedulable"
+
     return {DOCKER_START: docker_start, REMOVE_TAINT: remove_taint,
-            DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing}
+            DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing,
+            UNCORDON: uncordon}
 
 
 class _Parser(argparse.ArgumentParser):

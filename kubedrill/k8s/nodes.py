@@ -108,3 +108,19 @@ def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None =
     return wait_for(ApiSource(clients.core.list_node, field_selector=f"metadata.name={node}"), check,
                     description=f"node {node} to be {'Ready' if want else 'NotReady'}",
                     timeout_s=timeout_s, progress=progress)
+
+
+def set_unschedulable(clients, node: str, unschedulable: bool) -> bool:
+    """Cordon (True) or uncordon (False) a node; False when it already was so (or is gone)."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        obj = clients.core.read_node(node)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    if bool(obj.spec.unschedulable) == unschedulable:
+        return False
+    clients.core.patch_node(node, {"spec": {"unschedulable": unschedulable or None}})
+    return True
