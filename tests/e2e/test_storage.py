@@ -272,9 +272,11 @@ def other_worker(api, node: str) -> str | None:
 
 # ------------------------------------------------------------------ 1. snapshot and restore
 
-def snapshot_and_restore(api, ns: str, write_before_snapshot: bool, restore_node=None) -> tuple[dict, dict]:
+def snapshot_and_restore(api, ns: str, write_before_snapshot: bool, pin_restore: bool = True) -> tuple[dict, dict, str, str]:
     """Write known content (or nothing), snapshot it once the volume is released, write more,
-    delete the source claim, restore the snapshot into a new claim: (original, restored)."""
+    delete the source claim, restore the snapshot into a new claim: (original, restored, the
+    snapshot's node, the restore's node). The restoring pod is pinned to the snapshot's node
+    unless pin_restore is False."""
     vols = [{"name": "data", "persistentVolumeClaim": {"claimName": "src"}}]
     mounts = [{"name": "data", "mountPath": "/data"}]
     make_pvc(api, ns, "src")  # the default class
@@ -298,12 +300,12 @@ def snapshot_and_restore(api, ns: str, write_before_snapshot: bool, restore_node
 
     make_pvc(api, ns, "restored", snapshot="snap")
     rvols = [{"name": "data", "persistentVolumeClaim": {"claimName": "restored"}}]
-    out, _ = run_pod(api, ns, shell_pod("reader", MANIFEST, rvols, mounts, node=restore_node or node))
-    return original, manifest(out)
+    out, rnode = run_pod(api, ns, shell_pod("reader", MANIFEST, rvols, mounts, node=node if pin_restore else None))
+    return original, manifest(out), node, rnode
 
 
 def test_a_restored_snapshot_holds_exactly_the_snapshotted_content(api, ns):
-    original, restored = snapshot_and_restore(api, ns, write_before_snapshot=True)
+    original, restored, _, _ = snapshot_and_restore(api, ns, write_before_snapshot=True)
     written = original.get("./records.txt")
     assert written == RECORDS_SHA256, f"the writer wrote records.txt with sha256 {written}, not {RECORDS_SHA256}"
     verify_restored(restored, original)
@@ -311,10 +313,20 @@ def test_a_restored_snapshot_holds_exactly_the_snapshotted_content(api, ns):
 
 def test_the_restore_check_fails_on_a_snapshot_of_an_empty_volume(api, ns):
     # the broken setup: the snapshot was taken before anything was written
-    original, restored = snapshot_and_restore(api, ns, write_before_snapshot=False)
+    original, restored, _, _ = snapshot_and_restore(api, ns, write_before_snapshot=False)
     assert original == {} and restored == {}
     with pytest.raises(AssertionError):
         verify_restored(restored, manifest(run_expected_tree()))
+
+
+def test_an_unpinned_restore_is_provisioned_where_the_snapshot_can_be_read(api, ns):
+    # node-local store: a restore scheduled on the other worker is answered ResourceExhausted and
+    # handed back to the scheduler until it lands on the snapshot's node; shared store: anywhere
+    original, restored, snap_node, restore_node = snapshot_and_restore(api, ns, write_before_snapshot=True,
+                                                                       pin_restore=False)
+    verify_restored(restored, original)
+    if not shared_snapshot_store():
+        assert restore_node == snap_node, f"restored on {restore_node}, but the snapshot is on {snap_node} only"
 
 
 def run_expected_tree() -> str:
