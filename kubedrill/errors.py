@@ -51,3 +51,18 @@ class DataLost(KubedrillError):
 
 class FaultFailed(KubedrillError):
     """A fault could not be injected (nothing to kill, node not found, ...)."""
+
+
+class ObjectiveMissed(WaitTimeout):
+    """A recovery did not finish within its objective (the wait stopped there). Names the stage
+    that was still running, the one that took the time, and carries the partial timeline."""
+
+    def __init__(self, message: str, description: str, timeout_s: float, last_state: Any,
+                 stage: str, timeline: Any = None):
+        super().__init__(description, timeout_s, last_state, "")
+        self.stage = stage
+        self.timeline = timeline
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.args[0]
