@@ -6,6 +6,8 @@ include cluster/versions.env
 
 # Cluster mode: auto (online when a registry answers, else offline), online, offline.
 MODE ?= auto
+# An existing cluster instead of the local kind one: make drill CONTEXT=staging [KUBECONFIG=~/.kube/staging]
+CONTEXT ?=
 # Extra pytest arguments, e.g. make drill ARGS="-k statefulset --seed 42"
 ARGS ?=
 
@@ -21,7 +23,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -49,10 +51,18 @@ cluster: docker ## create or reuse the local kind cluster 'kubedrill' (1 control
 cluster-delete: ## delete the local kind cluster (the image cache stays)
 	@cluster/down.sh
 
+ifeq ($(CONTEXT),)
+DRILL_DEPS := venv cluster
+DRILL_TARGET :=
+else
+DRILL_DEPS := venv
+DRILL_TARGET := --context $(CONTEXT) --allow-context $(CONTEXT) $(if $(KUBECONFIG),--kubeconfig $(KUBECONFIG))
+endif
+
 .PHONY: drill
-drill: venv cluster ## the main job: run the DR scenarios on the kind cluster, write reports/
+drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	@$(PY) -m kubedrill.journal --replay-if-needed
-	$(PY) -m pytest scenarios/ $(ARGS)
+	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)
