@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_plumbing_scenario_passes_and_reports_its_rto(drill, clients):
-    d = drill("scenarios/", "--seed", "7")
+    d = drill("scenarios/test_plumbing.py", "--seed", "7")
     rc = d.run()
     assert rc == 0, d.output[-6000:]
     results = json.loads((d.tmp / "reports" / "results.json").read_text())
