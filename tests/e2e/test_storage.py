@@ -475,6 +475,26 @@ def test_the_postgresql_check_fails_without_a_persistent_volume(api, ns):
     assert rows != EXPECTED_ROWS
 
 
+def test_a_postgresql_snapshot_restores_into_a_database_with_the_rows(api, ns):
+    # beyond issue 3's list, the restore a DR drill does: stop the database cleanly (the pod's
+    # deletion), snapshot its volume, restore it into a new claim and open it with a new pod
+    make_pvc(api, ns, "pgdata", size="256Mi")
+    first = start_postgres(api, ns, "db", {"persistentVolumeClaim": {"claimName": "pgdata"}})
+    node = first["spec"]["nodeName"]
+    wrote = psql(ns, "db", ROWS_SQL)
+    assert wrote.returncode == 0, f"PostgreSQL refused the writes: {wrote.stderr}"
+    pv = pvc_volume(api, ns, "pgdata")
+    delete_pod(api, ns, "db")
+    wait_not_in_use(api, node, pv)
+    snap = create_snapshot(ns, "snap", "pgdata")
+    assert snap["status"].get("readyToUse") is True, f"snapshot failed: {snap['status']}"
+    make_pvc(api, ns, "restored", size="256Mi", snapshot="snap")
+    start_postgres(api, ns, "db2", {"persistentVolumeClaim": {"claimName": "restored"}}, node=node)
+    read = psql(ns, "db2", CHECK_SQL)
+    assert read.returncode == 0 and read.stdout.strip() == EXPECTED_ROWS, f"restored database: {read.stdout} {read.stderr}"
+    assert "initdb" not in pod_log(api, ns, "db2"), "the restored volume held no database: initdb ran"
+
+
 # ------------------------------------------------------------------ 4. nothing pulled, everything pinned
 
 def pulls(events) -> list[str]:
