@@ -66,3 +66,17 @@ class ObjectiveMissed(WaitTimeout):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class RecoveryFailed(KubedrillError):
+    """A recovery cannot happen: the controller reports it cannot create the pods (e.g.
+    ReplicaFailure/FailedCreate) or a replacement is stuck in a state it never leaves
+    (ErrImageNeverPull, ...). Names the pods the wait was waiting for. Not a timeout."""
+
+
+class VolumeLost(DataLost):
+    """A volume that should have been retained is gone ("PV deleted")."""
+
+
+class ExecFailed(KubedrillError):
+    """A command run in a pod (kubectl exec) failed or exited non-zero."""
