@@ -80,3 +80,26 @@ class VolumeLost(DataLost):
 
 class ExecFailed(KubedrillError):
     """A command run in a pod (kubectl exec) failed or exited non-zero."""
+
+
+class SnapshotNotReady(WaitTimeout):
+    """A VolumeSnapshot did not become readyToUse in time (or reported an error). Carries
+    the snapshot's and its VolumeSnapshotContent's status as last seen."""
+
+    def __init__(self, description: str, timeout_s: float, snapshot_status: Any, content_status: Any,
+                 summary: str = ""):
+        self.snapshot_status = snapshot_status
+        self.content_status = content_status
+        super().__init__(description, timeout_s, {"snapshot": snapshot_status, "content": content_status},
+                         summary or f"snapshot status {snapshot_status}; content status {content_status}")
+
+
+class RestoreFailed(KubedrillError):
+    """A restore cannot succeed: the claim's provisioning failed (``event`` carries the
+    ProvisioningFailed event: reason, message, object, time), or the restored workload never
+    answered."""
+
+    def __init__(self, message: str, event: Any = None, elapsed_s: float | None = None):
+        self.event = event
+        self.elapsed_s = elapsed_s
+        super().__init__(message)
