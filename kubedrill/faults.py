@@ -104,6 +104,13 @@ class Faults:
             s.run.log(f"[{s.name}] {kill.describe()} (seed {s.run.seed})")
         return kill
 
+    def kill_containers(self, target, count: int | None = None, fraction: float | None = None):
+        """Kill pods' containers in place (SIGKILL through the node's runtime): same pod UID,
+        the kubelet restarts the container. Returns a ContainerKill (kubedrill.containers)."""
+        from kubedrill.containers import kill_containers
+
+        return kill_containers(self.scope, target, count, fraction)
+
     # --- nodes --------------------------------------------------------------------------
     def _kind_nodes(self) -> tuple[str, ...]:
         cluster = getattr(self.scope.clients, "kind_cluster", None)
