@@ -167,11 +167,13 @@ class Faults:
 
             def undo() -> None:
                 started = Instant.now().wall
+                fresh_after = None  # started earlier (e.g. by the scenario): no new heartbeat is due
                 if not docker.is_running(name):
                     docker.start(name)
-                # heartbeats carry whole seconds: anything from the second of the start counts
+                    # heartbeats carry whole seconds: anything from the second of the start counts
+                    fresh_after = int(started)
                 nodes.wait_ready(s.clients, name, s.timeouts.node_s, s.progress,
-                                 heartbeat_after=int(started))
+                                 heartbeat_after=fresh_after)
                 s.journal.resolve(entry)
 
             s.cleanups.defer(f"start node container {name}", undo, kind="fault")
