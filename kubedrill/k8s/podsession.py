@@ -1,70 +1,32 @@
-"""Commands inside a pod's container (the exec subresource).
+"""A long-running command in a pod's container, fed line by line on stdin (``psql``, a shell
+loop); one-shot commands are kubedrill.k8s.podexec.run.
 
-Every exec gets an ApiClient of its own: the kubernetes client's ``stream()`` swaps the
+Every session gets an ApiClient of its own: the kubernetes client's ``stream()`` swaps the
 request method of the ApiClient it is given for the duration of the call, so sharing one with
-another thread (the drill lock's renewal, a record writer, a watch) would break that thread.
+another thread (the drill lock's renewal, the scenario's watches and execs) would break it.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Sequence
 
 from kubernetes import client as k8s
 from kubernetes.stream import stream
 
-from kubedrill.errors import KubedrillError
-
-
-class ExecFailed(KubedrillError):
-    """An exec could not run or its session broke (pod gone, container not running)."""
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    command: tuple[str, ...]
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    def describe(self) -> str:
-        err = (self.stderr.strip().splitlines() or [""])[-1]
-        return f"exit {self.exit_code}" + (f": {err}" if err else "")
-
-
-def _core(clients) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(k8s.ApiClient(clients.api.configuration))
+from kubedrill.errors import ExecFailed
 
 
 def _open(clients, namespace: str, pod: str, command: Sequence[str], container: str | None,
-          stdin: bool, timeout_s: float):
+          timeout_s: float):
+    core = k8s.CoreV1Api(k8s.ApiClient(clients.api.configuration))
     try:
-        return stream(_core(clients).connect_get_namespaced_pod_exec, pod, namespace,
-                      container=container, command=list(command), stdin=stdin, stdout=True,
+        return stream(core.connect_get_namespaced_pod_exec, pod, namespace,
+                      container=container, command=list(command), stdin=True, stdout=True,
                       stderr=True, tty=False, _preload_content=False, _request_timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - ApiException, websocket errors: one typed error
         text = str(exc).strip().splitlines()
         raise ExecFailed(f"exec in {namespace}/{pod}: {text[0] if text else type(exc).__name__}") from None
-
-
-def run(clients, namespace: str, pod: str, command: Sequence[str], container: str | None = None,
-        timeout_s: float = 60.0) -> ExecResult:
-    """Run a command to its end; its exit code and output. ExecFailed when it cannot run."""
-    ws = _open(clients, namespace, pod, command, container, False, timeout_s)
-    try:
-        ws.run_forever(timeout=timeout_s)
-        if ws.is_open():
-            raise ExecFailed(f"exec in {namespace}/{pod} did not finish within {timeout_s:.0f}s: {command!r}")
-        code = ws.returncode
-        return ExecResult(tuple(command), 0 if code is None else int(code),
-                          ws.read_stdout() or "", ws.read_stderr() or "")
-    finally:
-        ws.close()
 
 
 class Session:
@@ -73,7 +35,7 @@ class Session:
     def __init__(self, clients, namespace: str, pod: str, command: Sequence[str],
                  container: str | None = None, timeout_s: float = 3600.0):
         self.where = f"{namespace}/{pod}"
-        self._ws = _open(clients, namespace, pod, command, container, True, timeout_s)
+        self._ws = _open(clients, namespace, pod, command, container, timeout_s)
         self._out = ""
         self._err = ""
 
