@@ -8,4 +8,5 @@ pytest_plugins = [
     "fixtures.namespace",
     "fixtures.workloads",
     "fixtures.chaos",
+    "fixtures.node_loss",
 ]
