@@ -37,3 +37,7 @@ def ready_replicas(clients, namespace: str, name: str) -> int:
 
 def delete(clients, namespace: str, name: str) -> bool:
     return ignore_not_found(clients.apps.delete_namespaced_stateful_set, name, namespace)
+
+
+def scale(clients, namespace: str, name: str, replicas: int) -> None:
+    clients.apps.patch_namespaced_stateful_set_scale(name, namespace, {"spec": {"replicas": replicas}})
