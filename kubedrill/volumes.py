@@ -1,0 +1,269 @@
+"""PersistentVolume retention: a claim, a pod that holds oracle records on it, and what happens
+to the volume when the claim is deleted.
+
+Retain: the PV must go Released, not away; clearing its claimRef and binding a new claim to it by
+``spec.volumeName`` gives back the same volume (volumeHandle unchanged) with its data. Delete: the
+PV and its data are gone. A PV that vanishes where it should have been retained ends the wait
+at once with VolumeLost ("PV ... deleted"), not with a timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubedrill import docker, guard, oracle, pins
+from kubedrill.errors import VolumeLost
+from kubedrill.k8s.execclient import for_exec
+from kubedrill.k8s.podexec import ExecFailed
+from kubedrill.k8s import podexec, pods, pvs
+from kubedrill.k8s.common import ignore_not_found
+from kubedrill.k8s.pvcs import PvInfo
+from kubedrill.measure import Instant, Recovery, Timeline
+from kubedrill.oracle import Report
+from kubedrill.scope import Scope
+from kubedrill.wait import ApiSource, Check, wait_for
+
+DATA_DIR = "/data"
+RECORDS = f"{DATA_DIR}/records"
+# where kubedrill's CSI hostpath driver keeps a volume on its node (docs/storage.md)
+HOSTPATH_VOLUMES = "/var/lib/kubedrill-csi/volumes"
+
+
+@dataclass(frozen=True)
+class ClaimDeleted:
+    """The fault: a claim (and the pod using it) deleted."""
+
+    namespace: str
+    claim: str
+    pv: str
+    volume_handle: str
+    reclaim_policy: str
+    at: Instant
+
+    def describe(self) -> str:
+        return f"deleted claim {self.namespace}/{self.claim} (volume {self.pv}, reclaim policy {self.reclaim_policy})"
+
+
+def _consumer_pod(name: str, claim: str, labels: dict[str, str]) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{
+                "name": "data", "image": pins.shell_image(), "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", "exec sleep 2147483647"],
+                "readinessProbe": {"exec": {"command": ["test", "-d", DATA_DIR]}, "periodSeconds": 1,
+                                   "failureThreshold": 1},
+                "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+            }],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}],
+        },
+    }
+
+
+class DataVolume:
+    """A claim, its bound PV, and a pod that mounts it at /data."""
+
+    def __init__(self, scope: Scope, claim: str, pod: str, storage_class: str):
+        self.scope = scope
+        self.namespace = scope.namespace
+        self.claim = claim
+        self.pod = pod
+        self.storage_class = storage_class
+        self.volume_name: str | None = None
+
+    def __repr__(self) -> str:
+        return f"DataVolume({self.namespace}/{self.claim}, class {self.storage_class})"
+
+    # --- probes ---------------------------------------------------------------------------
+    def pv(self) -> PvInfo:
+        name = pvs.get_claim(self.scope.clients, self.namespace, self.claim).volume_name
+        return pvs.get(self.scope.clients, name)
+
+    def write_records(self, count: int) -> int:
+        """Append ``count`` records with the oracle's writer; returns the acknowledged sequence."""
+        script = (f"DATA={RECORDS} COUNT={int(count)} INTERVAL=0; export DATA COUNT INTERVAL\n"
+                  f"{oracle.WRITER_SH}\ncat {RECORDS}.ack")
+        res = podexec.run(for_exec(self.scope.clients), self.namespace, self.pod, ["sh", "-c", script],
+                          timeout_s=self.scope.timeouts.verify_s)
+        try:
+            return int(res.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            raise ExecFailed(f"writer in {self.pod} acknowledged nothing readable: {res.stdout[-200:]!r}") from None
+
+    def verify_records(self, acknowledged: int) -> Report:
+        """DataLost ("data lost: records 1–N missing") unless records 1..acknowledged are back."""
+        res = podexec.run(for_exec(self.scope.clients), self.namespace, self.pod,
+                          ["sh", "-c", f"cat {RECORDS} 2>/dev/null || true"], timeout_s=self.scope.timeouts.verify_s)
+        return oracle.check(res.stdout, acknowledged)
+
+    # --- the fault ------------------------------------------------------------------------
+    def delete_claim(self) -> ClaimDeleted:
+        """Delete the pod and the claim (guarded, journalled first; nothing to undo)."""
+        s = self.scope
+        from kubedrill import journal
+
+        with s.phase("fault"):
+            s.guard.check_namespace(self.namespace, "delete a claim in")
+            pv = self.pv()
+            entry = s.journal.record(f"delete claim {self.namespace}/{self.claim} and pod {self.pod}",
+                                     journal.Undo(journal.NOTHING, {"owner": ""},
+                                                  "nothing to undo: a deleted claim is the drill"))
+            at = Instant.now()
+            ignore_not_found(s.clients.core.delete_namespaced_pod, self.pod, self.namespace, grace_period_seconds=0)
+            pvs.delete_claim(s.clients, self.namespace, self.claim)
+            s.journal.resolve(entry)
+            fault = ClaimDeleted(self.namespace, self.claim, pv.name, pv.volume_handle, pv.reclaim_policy, at)
+            s.run.log(f"[{s.name}] {fault.describe()}")
+        return fault
+
+    # --- waits ----------------------------------------------------------------------------
+    def wait_released(self, after: ClaimDeleted) -> PvInfo:
+        """The PV goes Released and stays; VolumeLost at once if it is deleted instead."""
+        def released(items: list[dict]) -> Check:
+            if not items or (items[0].get("metadata") or {}).get("deletionTimestamp"):
+                raise VolumeLost(f"PV deleted: {after.pv} (reclaim policy {after.reclaim_policy}, class "
+                                 f"{self.storage_class}) went with claim {after.namespace}/{after.claim}; "
+                                 "retention was expected")
+            pv = pvs.pv_of(items[0])
+            return Check(pv.phase == "Released", pv.phase)
+
+        with self.scope.phase("recover"):
+            res = wait_for(pvs.source(self.scope.clients, after.pv), released,
+                           description=f"volume {after.pv} to be Released (retained)",
+                           timeout_s=self.scope.timeouts.recover_s, progress=self.scope.progress)
+        return pvs.pv_of(res.items[0])
+
+    def rebind(self, after: ClaimDeleted, claim: str | None = None, pod: str | None = None) -> tuple["DataVolume", Recovery]:
+        """Clear the Released PV's claimRef, bind a new claim to it by spec.volumeName, start a
+        pod on it. RTO: from the claim's deletion to the new pod Ready on the same volume."""
+        s = self.scope
+        claim = claim or f"{self.claim}-again"
+        pod = pod or f"{self.pod}-again"
+        with s.phase("recover"):
+            pvs.clear_claim_ref(s.clients, after.pv)
+            available = wait_for(pvs.source(s.clients, after.pv), _phase_is("Available", after),
+                                 description=f"volume {after.pv} to be Available", timeout_s=s.timeouts.recover_s,
+                                 progress=s.progress)
+            again = _create(s, claim, pod, self.storage_class, volume_name=after.pv)
+            ready = _wait_pod_ready(s, pod)
+        timeline = (Timeline(after.at).add("fault", after.at.mono, after.describe())
+                    .add("Available", max(available.satisfied_at, after.at.mono), f"{after.pv} claimRef cleared")
+                    .add("Ready", ready.satisfied_at, f"pod {pod} on claim {claim}"))
+        recovery = Recovery(f"volume {after.pv} bound to claim {claim}, pod {pod} Ready",
+                            max(0.0, ready.satisfied_at - after.at.mono), timeline, ready.summary)
+        s.run.results.append((s.name, recovery))
+        return again, recovery
+
+    def wait_volume_deleted(self, after: ClaimDeleted) -> Recovery:
+        """Delete class: the PV is gone. The measure is the reclaim time."""
+        def gone(items: list[dict]) -> Check:
+            return Check(not items, "gone" if not items else pvs.pv_of(items[0]).phase)
+
+        with self.scope.phase("recover"):
+            res = wait_for(pvs.source(self.scope.clients, after.pv), gone,
+                           description=f"volume {after.pv} to be deleted with its claim",
+                           timeout_s=self.scope.timeouts.recover_s, progress=self.scope.progress)
+        timeline = Timeline(after.at).add("fault", after.at.mono, after.describe()).add(
+            "PV deleted", max(res.satisfied_at, after.at.mono), after.pv)
+        recovery = Recovery(f"volume {after.pv} deleted with its claim",
+                            max(0.0, res.satisfied_at - after.at.mono), timeline, res.summary)
+        self.scope.run.results.append((self.scope.name, recovery))
+        return recovery
+
+
+def data_on_node(clients, pv: PvInfo, node: str) -> bool | None:
+    """Is the volume's directory still on its node? None when it cannot be looked at (not kind)."""
+    if not getattr(clients, "kind_cluster", None) or not pv.volume_handle or not node:
+        return None
+    try:
+        docker._docker("exec", node, "test", "-e", f"{HOSTPATH_VOLUMES}/{pv.volume_handle}", timeout=30)
+    except Exception:  # noqa: BLE001 - test -e exits 1 when absent
+        return False
+    return True
+
+
+def node_of(clients, namespace: str, pod: str) -> str:
+    return clients.core.read_namespaced_pod(pod, namespace).spec.node_name or ""
+
+
+def _phase_is(phase: str, after: ClaimDeleted):
+    def check(items: list[dict]) -> Check:
+        if not items:
+            raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed")
+        got = pvs.pv_of(items[0]).phase
+        return Check(got == phase, got)
+    return check
+
+
+def _wait_pod_ready(s: Scope, pod: str):
+    return wait_for(ApiSource(s.clients.core.list_namespaced_pod, s.namespace, field_selector=f"metadata.name={pod}"),
+                    pods.all_serving(1), description=f"pod {pod} Ready with its volume",
+                    timeout_s=s.timeouts.deploy_s, progress=s.progress)
+
+
+def _create(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
+    c, ns = s.clients, s.namespace
+    labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": claim}
+    handle = DataVolume(s, claim, pod, storage_class)
+    handle.volume_name = volume_name
+    pvs.create_claim(c, ns, pvs.claim_manifest(claim, labels, storage_class, volume_name=volume_name))
+    s.cleanups.defer(f"delete claim {ns}/{claim} and the volume it holds, whatever its reclaim policy",
+                     lambda: reclaim(s, claim, handle.volume_name))
+    c.core.create_namespaced_pod(ns, _consumer_pod(pod, claim, labels))
+    s.cleanups.defer(f"delete pod {ns}/{pod}",
+                     lambda: ignore_not_found(c.core.delete_namespaced_pod, pod, ns, grace_period_seconds=0))
+    return handle
+
+
+def create(scope: Scope, name: str, storage_class: str) -> DataVolume:
+    """A claim of ``storage_class`` and a pod using it, Ready; cleanups registered at once.
+    The cleanup reclaims the volume whatever its policy (Retain is switched to Delete)."""
+    s = scope
+    s.guard.check_namespace(s.namespace, "create a claim in")
+    with s.phase("deploy"):
+        vol = _create(s, name, f"{name}-writer", storage_class)
+        _wait_pod_ready(s, vol.pod)
+        vol.volume_name = vol.pv().name  # bound now (WaitForFirstConsumer): the cleanup needs it
+    return vol
+
+
+def reclaim(s: Scope, claim: str, volume_name: str | None = None) -> None:
+    """Cleanup: make sure the claim's volume goes (Delete policy), then the claim; wait for the PV."""
+    c, ns = s.clients, s.namespace
+    name = volume_name
+    try:
+        name = name or pvs.get_claim(c, ns, claim).volume_name
+    except Exception:  # noqa: BLE001 - the claim is already gone
+        pass
+    if name:
+        pvs.set_reclaim_policy(c, name, "Delete")
+    pvs.delete_claim(c, ns, claim)
+    if not name:
+        return
+    try:
+        pv = pvs.get(c, name)
+    except Exception:  # noqa: BLE001 - already gone
+        return
+    if pv.phase == "Available":
+        pvs.delete(c, name)  # never re-bound: nothing will reclaim it (its directory stays on the node)
+    wait_for(pvs.source(c, name), lambda items: Check(not items, "gone" if not items else "present"),
+             description=f"volume {name} to be deleted", timeout_s=s.timeouts.delete_s, progress=s.progress)
+
+
+def delete_claims_and_wait(s: Scope, selector: str) -> None:
+    """Cleanup for claims made by a StatefulSet: delete them and wait until their volumes are gone."""
+    c, ns = s.clients, s.namespace
+    items = c.core.list_namespaced_persistent_volume_claim(ns, label_selector=selector).items
+    names = {i.spec.volume_name for i in items if i.spec.volume_name}
+    for i in items:
+        pvs.delete_claim(c, ns, i.metadata.name)
+    if not names:
+        return
+
+    def gone(objs: list[dict]) -> Check:
+        left = sorted(n for n in names if any((o.get("metadata") or {}).get("name") == n for o in objs))
+        return Check(not left, f"{len(left)} volume(s) left" if left else "gone")
+
+    wait_for(ApiSource(c.core.list_persistent_volume), gone, description=f"the {len(names)} volume(s) of {selector}",
+             timeout_s=s.timeouts.delete_s, progress=s.progress)
