@@ -4,6 +4,7 @@ fixtures/options.py (see ``pytest --help``, group "kubedrill")."""
 pytest_plugins = [
     "fixtures.options",
     "fixtures.reporting",
+    "fixtures.diagnostics",
     "fixtures.cluster",
     "fixtures.namespace",
     "fixtures.workloads",

@@ -1,18 +1,23 @@
-"""Results: the summary table, reports/results.json, and (later) the HTML report.
+"""Results: the summary table, reports/results.json, and the HTML report.
 
-``python -m kubedrill.report html`` builds the HTML report (not built yet).
+``python -m kubedrill.report html`` builds the HTML report (npm ``allure`` 3, pinned in
+package.json) from reports/allure-results into reports/html, keeping a history across runs
+(reports/history/). ``python -m kubedrill.report validate [reports/results.json]`` checks a
+results file against schemas/results.schema.json.
+
+reports/results.json is described by schemas/results.schema.json (``SCHEMA_VERSION``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 # verdict classes (see issue 8): passed, objective missed, data lost, infrastructure error,
-# harness error, skipped
+# harness error, skipped (with its reason); interrupted when a run was stopped mid-scenario
 PASSED = "passed"
 OBJECTIVE_MISSED = "objective missed"
 DATA_LOST = "data lost"
@@ -22,9 +27,31 @@ SKIPPED = "skipped"
 INTERRUPTED = "interrupted"
 FAILED = "failed"
 
+VERDICTS = (PASSED, OBJECTIVE_MISSED, DATA_LOST, INFRA_ERROR, HARNESS_ERROR, SKIPPED, INTERRUPTED)
+
+# what each verdict class means, for the report's categories and the schema
+VERDICT_MEANINGS = {
+    PASSED: "the scenario recovered within its objectives",
+    OBJECTIVE_MISSED: "the workload did not recover as required (an objective, a count, a timeout)",
+    DATA_LOST: "the data oracle found acknowledged records missing or corrupt",
+    INFRA_ERROR: "the cluster itself failed (API unreachable, a fault could not be injected)",
+    HARNESS_ERROR: "kubedrill failed (a bug or a teardown error), not the workload",
+    SKIPPED: "the scenario did not run; the reason says why",
+    INTERRUPTED: "the run was stopped (SIGINT/SIGTERM) before the scenario finished",
+}
+
+SCHEMA_VERSION = 1
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = ROOT / "schemas" / "results.schema.json"
+
 
 @dataclass(frozen=True)
 class ScenarioResult:
+    """One scenario's row of results.json and of the summary table.
+
+    The first eight fields keep their positions (older callers pass them positionally).
+    """
+
     scenario: str
     verdict: str
     rto_s: float | None = None
@@ -33,40 +60,105 @@ class ScenarioResult:
     timeline: dict | None = None
     seed: int | None = None
     duration_s: float = 0.0
+    rpo: dict | None = None                 # {"records_lost": int, "seconds_lost": float}
+    availability: dict | None = None        # {"success_ratio": float, "longest_outage_s": float, ...}
+    objectives: dict = field(default_factory=dict)   # every objective the scenario read: name -> value
+    component: str = ""                     # the seed component (Allure feature)
+    recoveries: tuple = ()                  # every measured recovery (Recovery.as_dict()) in order
 
 
 def format_table(results: Sequence[ScenarioResult]) -> list[str]:
     """The summary table printed at the end of every run."""
-    rows = [("scenario", "verdict", "RTO")]
+    rows = [("scenario", "verdict", "RTO", "RPO", "availability")]
     for r in results:
         rto = f"{r.rto_s:.2f}s" if r.rto_s is not None else "-"
         if r.rto_s is not None and r.objective_s is not None:
             rto += f" (objective {r.objective_s:g}s)"
-        rows.append((r.scenario, r.verdict, rto))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        rpo = "-"
+        if r.rpo:
+            rpo = f"{r.rpo.get('records_lost', 0)} rec / {float(r.rpo.get('seconds_lost', 0.0)):.1f}s"
+        avail = "-"
+        if r.availability and r.availability.get("success_ratio") is not None:
+            avail = f"{100 * float(r.availability['success_ratio']):.1f}%"
+            if r.availability.get("longest_outage_s") is not None:
+                avail += f" (outage {float(r.availability['longest_outage_s']):.1f}s)"
+        rows.append((r.scenario, r.verdict, rto, rpo, avail))
+    # drop the RPO/availability columns when no scenario has them (keeps the table narrow)
+    keep = [i for i in range(5) if i < 3 or any(row[i] != "-" for row in rows[1:])]
+    rows = [tuple(row[i] for i in keep) for row in rows]
+    n = len(keep)
+    widths = [max(len(row[i]) for row in rows) for i in range(n)]
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(c.ljust(w) for c, w in zip(rows[0], widths)).rstrip(), line]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows[1:]]
     return out
 
 
+def results_document(run_id: str, seed: int, context: str, results: Iterable[ScenarioResult],
+                     leaks: Sequence[str] = (), environment: dict | None = None) -> dict:
+    """The content of results.json (see schemas/results.schema.json)."""
+    rows = []
+    for r in results:
+        row = asdict(r)
+        row["recoveries"] = list(r.recoveries)
+        rows.append(row)
+    counts = {v: sum(1 for row in rows if row["verdict"] == v) for v in VERDICTS}
+    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "seed": seed, "context": context,
+            "environment": dict(environment or {}),
+            "counts": {k: v for k, v in counts.items() if v},
+            "scenarios": rows, "leaks": list(leaks)}
+
+
 def write_results(path: Path, run_id: str, seed: int, context: str, results: Iterable[ScenarioResult],
-                  leaks: Sequence[str] = ()) -> None:
+                  leaks: Sequence[str] = (), environment: dict | None = None) -> None:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"run_id": run_id, "seed": seed, "context": context,
-            "scenarios": [asdict(r) for r in results], "leaks": list(leaks)}
+    data = results_document(run_id, seed, context, results, leaks, environment)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
 
 
+def load_schema(path: Path | None = None) -> dict:
+    return json.loads((path or SCHEMA_PATH).read_text())
+
+
+def validate(document: dict, schema_path: Path | None = None) -> list[str]:
+    """Problems of a results document against the schema (empty: valid). Needs jsonschema."""
+    import jsonschema  # dev dependency; only validation needs it
+
+    validator = jsonschema.Draft202012Validator(load_schema(schema_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+            for e in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))]
+
+
+USAGE = """usage: python -m kubedrill.report html [--results DIR] [--output DIR] [--history FILE]
+       python -m kubedrill.report validate [reports/results.json]"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] != ["html"]:
-        print("usage: python -m kubedrill.report html", file=sys.stderr)
-        return 2
-    print("kubedrill: the HTML report is not built yet; see reports/results.json and reports/junit.xml")
-    return 0
+    if args[:1] == ["html"]:
+        from kubedrill import report_html
+
+        return report_html.main(args[1:])
+    if args[:1] == ["validate"]:
+        path = Path(args[1] if len(args) > 1 else "reports/results.json")
+        try:
+            problems = validate(json.loads(path.read_text()))
+        except FileNotFoundError:
+            print(f"kubedrill: {path} not found (run `make drill` first)", file=sys.stderr)
+            return 2
+        except ValueError as exc:
+            print(f"kubedrill: {path} is not JSON: {exc}", file=sys.stderr)
+            return 1
+        for p in problems:
+            print(f"kubedrill: {path}: {p}", file=sys.stderr)
+        if not problems:
+            print(f"kubedrill: {path} is valid (schema {SCHEMA_PATH.relative_to(ROOT)})")
+        return 1 if problems else 0
+    print(USAGE, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,204 @@
+"""What kubedrill writes into the Allure results directory beside allure-pytest's own files:
+environment.properties, categories.json (verdict classes) and kubedrill-perf.json (RTO, RPO
+and availability as Allure 3 metrics, so the report's trend shows them run after run).
+
+allure-pytest writes neither environment.properties nor categories.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from kubedrill import report as kreport
+
+VERDICT_LABEL = "verdict"
+
+# Allure status of each verdict class (allure-pytest: AssertionError -> failed, others -> broken)
+_STATUSES = {
+    kreport.PASSED: ["passed"],
+    kreport.OBJECTIVE_MISSED: ["failed", "broken"],
+    kreport.DATA_LOST: ["failed", "broken"],
+    kreport.INFRA_ERROR: ["failed", "broken"],
+    kreport.HARNESS_ERROR: ["failed", "broken"],
+    kreport.SKIPPED: ["skipped"],
+    kreport.INTERRUPTED: ["failed", "broken", "skipped", "unknown"],
+}
+
+
+def message_prefix(verdict: str) -> str:
+    """Failure messages start with the verdict class, e.g. ``[data lost] records 1-5 missing``."""
+    return f"[{verdict}] "
+
+
+def categories_allure2() -> list[dict]:
+    """categories.json (Allure 2 format, read by allure 2 and allure 3's classic report): a
+    failure's message starts with ``[verdict class]``."""
+    out = []
+    for v in kreport.VERDICTS:
+        if v in (kreport.PASSED, kreport.SKIPPED):
+            out.append({"name": v, "description": kreport.VERDICT_MEANINGS[v],
+                        "matchedStatuses": _STATUSES[v]})
+        else:
+            out.append({"name": v, "description": kreport.VERDICT_MEANINGS[v],
+                        "matchedStatuses": _STATUSES[v], "messageRegex": rf"(?s)\[{v}\].*"})
+    return out
+
+
+def categories_allure3() -> list[dict]:
+    """The same verdict classes for allure 3's awesome report: matched on the ``verdict`` label
+    kubedrill puts on every result."""
+    return [{"id": f"kubedrill-{v.replace(' ', '-')}", "name": v,
+             "matchers": {"labels": {VERDICT_LABEL: f"^{v}$"}}, "groupByMessage": v != kreport.PASSED,
+             "expand": v not in (kreport.PASSED, kreport.SKIPPED)}
+            for v in kreport.VERDICTS]
+
+
+def properties_text(values: Mapping[str, str]) -> str:
+    """Java .properties: ``key=value`` lines, with the characters that need it escaped."""
+    def esc(s: str, key: bool = False) -> str:
+        s = str(s).replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        if key:
+            s = s.replace("=", "\\=").replace(":", "\\:").replace(" ", "\\ ")
+        return s
+    return "".join(f"{esc(k, True)}={esc(v)}\n" for k, v in values.items())
+
+
+def write_environment(results_dir: Path, values: Mapping[str, str]) -> Path:
+    path = Path(results_dir) / "environment.properties"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(properties_text(values))
+    return path
+
+
+def write_categories(results_dir: Path) -> Path:
+    path = Path(results_dir) / "categories.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(categories_allure2(), indent=2) + "\n")
+    return path
+
+
+def metrics(results: Iterable[kreport.ScenarioResult], now_ms: int | None = None) -> list[dict]:
+    """Allure 3 performance metrics: one RTO per scenario (and RPO, availability when measured)."""
+    now_ms = now_ms or int(time.time() * 1000)
+    out = []
+
+    def add(key: str, value: float, title: str, unit: str, group: str, better: str, dur_s: float) -> None:
+        out.append({"id": str(uuid.uuid4()), "key": key, "value": float(value), "title": title, "unit": unit,
+                    "group": group, "better": better, "start": now_ms - int(dur_s * 1000), "stop": now_ms})
+
+    for r in results:
+        short = r.scenario.split("::")[-1]
+        if r.rto_s is not None:
+            add(f"rto_s:{r.scenario}", r.rto_s, f"RTO {short}", "s", "RTO", "lower", r.duration_s)
+        if r.rpo:
+            add(f"rpo_records:{r.scenario}", r.rpo.get("records_lost", 0), f"RPO {short}", "records", "RPO",
+                "lower", r.duration_s)
+        if r.availability and r.availability.get("success_ratio") is not None:
+            add(f"availability:{r.scenario}", r.availability["success_ratio"], f"availability {short}", "ratio",
+                "availability", "higher", r.duration_s)
+    return out
+
+
+def write_metrics(results_dir: Path, results: Iterable[kreport.ScenarioResult]) -> Path | None:
+    values = metrics(results)
+    if not values:
+        return None
+    path = Path(results_dir) / "kubedrill-perf.json"
+    path.write_text(json.dumps(values, indent=2) + "\n")
+    return path
+
+
+# --- the environment -------------------------------------------------------------------------
+def kind_binary() -> str | None:
+    """kind as `make cluster` installs it (~/.cache/kubedrill/bin/kind-<KIND_VERSION>), else PATH."""
+    from kubedrill import pins
+
+    cache = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
+    try:
+        version = pins.load().get("KIND_VERSION", "")
+    except Exception:  # noqa: BLE001 - a missing pins file only means: look on PATH
+        version = ""
+    pinned = cache / "bin" / f"kind-{version}"
+    if version and pinned.is_file() and os.access(pinned, os.X_OK):
+        return str(pinned)
+    return shutil.which("kind")
+
+
+def kind_version() -> str:
+    exe = kind_binary()
+    if not exe:
+        return "not installed"
+    try:
+        out = subprocess.run([exe, "version"], capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out or "unknown"
+
+
+def environment(clients, run_id: str, seed: int) -> dict[str, str]:
+    """Kubernetes version, nodes, CSI driver(s), kind version, run id, seed: read from the cluster.
+    Whatever cannot be read says so; this never raises."""
+    from kubernetes import client as k8s
+
+    from kubedrill import __version__ as kd_version
+
+    env: dict[str, str] = {"run_id": run_id, "seed": str(seed), "context": getattr(clients, "context", ""),
+                           "kubedrill": kd_version}
+    try:
+        env["kubernetes"] = k8s.VersionApi(clients.api).get_code(_request_timeout=10).git_version
+    except Exception as exc:  # noqa: BLE001
+        env["kubernetes"] = f"unknown ({type(exc).__name__})"
+    try:
+        nodes = clients.core.list_node(_request_timeout=10).items
+        parts = []
+        for n in sorted(nodes, key=lambda n: n.metadata.name):
+            ready = next((c.status for c in n.status.conditions or [] if c.type == "Ready"), "Unknown")
+            role = "control-plane" if "node-role.kubernetes.io/control-plane" in (n.metadata.labels or {}) else "worker"
+            parts.append(f"{n.metadata.name} ({role}, {n.status.node_info.kubelet_version}, "
+                         f"Ready={ready})")
+        env["nodes"] = f"{len(nodes)}: " + ", ".join(parts)
+    except Exception as exc:  # noqa: BLE001
+        env["nodes"] = f"unknown ({type(exc).__name__})"
+    try:
+        drivers = [d.metadata.name for d in clients.storage.list_csi_driver(_request_timeout=10).items]
+        images = []
+        for ds in clients.apps.list_namespaced_daemon_set("kubedrill-storage", _request_timeout=10).items:
+            images += [c.image for c in ds.spec.template.spec.containers]
+        env["csi_driver"] = ", ".join(drivers) or "none"
+        if images:
+            env["csi_images"] = ", ".join(sorted(set(images)))
+    except Exception as exc:  # noqa: BLE001
+        env["csi_driver"] = f"unknown ({type(exc).__name__})"
+    try:
+        classes = clients.custom.list_cluster_custom_object("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses",
+                                                           _request_timeout=10)["items"]
+        env["snapshot_classes"] = ", ".join(c["metadata"]["name"] for c in classes) or "none"
+    except Exception:  # noqa: BLE001 - no snapshot CRDs on this cluster
+        env["snapshot_classes"] = "none (no VolumeSnapshot API)"
+    env["kind"] = kind_version() if getattr(clients, "kind_cluster", None) else "not a kind cluster"
+    return env
+
+
+# --- the HTML report's configuration -------------------------------------------------------------
+def allurerc(name: str, output: Path, history: Path, history_limit: int | None = None) -> dict:
+    """allure 3 configuration (allurerc.json) for `allure generate`."""
+    cfg = {
+        "name": name,
+        "output": str(output),
+        "historyPath": str(history),
+        "categories": categories_allure3(),
+        "performance": {"groups": {"RTO": {"title": "RTO (s)"}, "RPO": {"title": "RPO (records)"},
+                                   "availability": {"title": "availability (success ratio)"}}},
+        "plugins": {"awesome": {"options": {"reportName": name, "singleFile": False,
+                                            "reportLanguage": "en", "groupBy": ["feature"]}}},
+    }
+    if history_limit:
+        cfg["historyLimit"] = history_limit
+    return cfg

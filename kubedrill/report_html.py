@@ -1,0 +1,133 @@
+"""``python -m kubedrill.report html``: the HTML report, built with the npm ``allure`` 3 CLI.
+
+- The CLI is the exact version of package.json/package-lock.json, installed on demand into
+  node_modules/ (``npm ci``; git-ignored). Node and npm must be installed.
+- Input: reports/allure-results (allure-pytest's files plus kubedrill's environment.properties,
+  categories.json and kubedrill-perf.json). Output: reports/html (index.html).
+- History: reports/history/allure-history.jsonl. Every build appends one point, so the report's
+  trend and each scenario's history show run after run (RTO, RPO, availability are metrics).
+  ``make clean`` leaves it alone; delete the file to start the history over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubedrill import report_allure
+from kubedrill.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+NPM_TIMEOUT_S = 600
+GENERATE_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class HtmlReport:
+    index: Path
+    output: Path
+    history: Path
+    points: int          # history points after this build
+
+
+def pinned_version(root: Path = ROOT) -> str:
+    """The exact allure version of package.json (a range there is refused)."""
+    try:
+        spec = json.loads((root / "package.json").read_text())["dependencies"]["allure"]
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise UsageError(f"package.json does not pin the npm allure package: {exc}") from None
+    if not spec[:1].isdigit():
+        raise UsageError(f"package.json must pin allure to an exact version, not {spec!r}")
+    return spec
+
+
+def installed_version(root: Path = ROOT) -> str | None:
+    try:
+        return json.loads((root / "node_modules" / "allure" / "package.json").read_text())["version"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
+def ensure_allure(root: Path = ROOT, log=print) -> Path:
+    """node_modules/.bin/allure at the pinned version; `npm ci` when missing or different."""
+    want = pinned_version(root)
+    cli = root / "node_modules" / "allure" / "cli.js"
+    if installed_version(root) == want and cli.is_file():
+        return cli
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        raise UsageError("the HTML report needs Node.js 20+ and npm (e.g. apt-get install nodejs npm)")
+    lock = root / "package-lock.json"
+    cmd = [npm, "ci" if lock.is_file() else "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    log(f"kubedrill: installing the npm allure {want} CLI into node_modules ({' '.join(cmd[1:2])})")
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=NPM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"npm did not finish within {NPM_TIMEOUT_S}s installing allure {want}") from None
+    if proc.returncode != 0 or installed_version(root) != want:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise UsageError(f"npm could not install allure {want}: " + (" | ".join(tail) or f"exit {proc.returncode}"))
+    return cli
+
+
+def history_points(history: Path) -> int:
+    try:
+        return sum(1 for line in history.read_text().splitlines() if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
+def build(results: Path, output: Path, history: Path, name: str = "kubedrill", root: Path = ROOT,
+          history_limit: int | None = None, log=print) -> HtmlReport:
+    """Build the HTML report; raises UsageError with one clear line when it cannot."""
+    results, output, history = Path(results).resolve(), Path(output).resolve(), Path(history).resolve()
+    if not results.is_dir() or not any(results.glob("*-result.json")):
+        raise UsageError(f"no Allure results in {results}: run the drill first (make drill)")
+    if not (results / "categories.json").is_file():
+        report_allure.write_categories(results)  # results from before kubedrill wrote it
+    cli = ensure_allure(root, log)
+    history.parent.mkdir(parents=True, exist_ok=True)
+    if output.exists():
+        shutil.rmtree(output)  # a fresh report each time; the history file lives outside it
+    config = history.parent / "allurerc.json"
+    config.write_text(json.dumps(report_allure.allurerc(name, output, history, history_limit), indent=2) + "\n")
+    cmd = [shutil.which("node") or "node", str(cli), "generate", str(results), "--config", str(config),
+           "--output", str(output)]
+    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
+    try:
+        proc = subprocess.run(cmd, cwd=history.parent, capture_output=True, text=True, env=env,
+                              timeout=GENERATE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"allure generate did not finish within {GENERATE_TIMEOUT_S}s") from None
+    index = output / "index.html"
+    if proc.returncode != 0 or not index.is_file():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
+        raise UsageError("allure generate failed: " + (" | ".join(tail) or f"exit {proc.returncode}"))
+    return HtmlReport(index, output, history, history_points(history))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kubedrill.report html",
+                                description="Build the HTML report (npm allure 3) with history across runs.")
+    p.add_argument("--results", default="reports/allure-results", help="Allure results (default: %(default)s)")
+    p.add_argument("--output", default="reports/html", help="report directory (default: %(default)s)")
+    p.add_argument("--history", default="reports/history/allure-history.jsonl",
+                   help="history file kept across runs (default: %(default)s)")
+    p.add_argument("--history-limit", type=int, default=None, help="keep at most this many runs of history")
+    p.add_argument("--name", default="kubedrill", help="report title (default: %(default)s)")
+    args = p.parse_args(argv)
+    try:
+        rep = build(Path(args.results), Path(args.output), Path(args.history), args.name,
+                    history_limit=args.history_limit)
+    except UsageError as exc:
+        print(f"kubedrill: {exc}", file=sys.stderr)
+        return 1
+    print(f"kubedrill: HTML report in {rep.index} (history: {rep.points} run{'s' if rep.points != 1 else ''}, "
+          f"{rep.history}); open it with: npx allure open {rep.output}  (or any static web server)")
+    return 0
