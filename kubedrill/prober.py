@@ -125,9 +125,15 @@ class Probe:
                         _ended, description=f"prober {self.pod} to stop", timeout_s=s.timeouts.verify_s,
                         progress=s.progress)
         del done
-        self.result = parse(s.clients.core.read_namespaced_pod_log(self.pod, s.namespace), self.target)
+        self.result = parse(_log(s.clients, s.namespace, self.pod), self.target)
         s.run.log(f"[{s.name}] availability of {self.target}: {self.result.describe()}")
         return self.result
+
+
+def _log(clients, namespace: str, pod: str) -> str:
+    # raw bytes: the client's own decoding turns a log into the repr of its bytes
+    resp = clients.core.read_namespaced_pod_log(pod, namespace, _preload_content=False)
+    return resp.data.decode(errors="replace")
 
 
 def _ended(items: list[dict]) -> Check:

@@ -107,8 +107,7 @@ class StatefulSet(Workload):
 
     def verify_records(self, written: Written) -> Verified:
         """Every acknowledged record back, checksums valid; DataLost naming the missing range."""
-        with self.scope.phase("verify"):
-            return Verified(written.pod, oracle.check(self.read_records(written.pod), written.acknowledged))
+        return Verified(written.pod, oracle.check(self.read_records(written.pod), written.acknowledged))
 
     def _wait_serving(self, description, timeout_s, excluding=frozenset(), on_event=None):
         observer = self._observer

@@ -80,6 +80,9 @@ class DataVolume:
         name = pvs.get_claim(self.scope.clients, self.namespace, self.claim).volume_name
         return pvs.get(self.scope.clients, name)
 
+    def node(self) -> str:
+        return node_of(self.scope.clients, self.namespace, self.pod)
+
     def write_records(self, count: int) -> int:
         """Append ``count`` records with the oracle's writer; returns the acknowledged sequence."""
         script = (f"DATA={RECORDS} COUNT={int(count)} INTERVAL=0; export DATA COUNT INTERVAL\n"
