@@ -84,7 +84,7 @@ k wait --for=condition=Established --timeout=60s \
   crd/volumesnapshotclasses.snapshot.storage.k8s.io >/dev/null \
   || die "the VolumeSnapshot CRDs did not become Established within 60 s."
 
-log "snapshot-controller $sv (upstream deploy files, namespace $NS, distributed snapshotting)"
+log "snapshot-controller $sv (upstream deploy files, namespace $NS, distributed snapshotting, replicas on different nodes)"
 overlay=$(mktemp -d)
 trap 'rm -rf "$overlay"' EXIT
 cat >"$overlay/kustomization.yaml" <<YAML
@@ -112,6 +112,16 @@ patches:
       - op: add
         path: /spec/template/metadata/annotations
         value: {kubedrill.io/images-id: "$CONTROLLER_IMAGES_ID"}
+      - op: add
+        path: /spec/template/spec/affinity
+        value:
+          podAntiAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+              - weight: 100
+                podAffinityTerm:
+                  topologyKey: kubernetes.io/hostname
+                  labelSelector:
+                    matchLabels: {app.kubernetes.io/name: snapshot-controller}
 YAML
 k apply -k "$overlay" >/dev/null
 
