@@ -66,7 +66,7 @@ CONTROLLER_IMAGES_ID=$(images_id "$IMAGE_SNAPSHOT_CONTROLLER")
 
 # ------------------------------------------------------------------ upstream config from the Go module cache
 modir() { # MODULE@VERSION -> its directory in the module cache (downloaded if needed)
-  (cd / && GOFLAGS= go mod download -json "$1" 2>/dev/null | jq -r '.Dir // empty') \
+  (cd / && GOFLAGS='' go mod download -json "$1" 2>/dev/null | jq -r '.Dir // empty') \
     || true
 }
 sv=${IMAGE_CSI_SNAPSHOTTER##*:} pv=${IMAGE_CSI_PROVISIONER##*:}

@@ -66,7 +66,8 @@ tag_of() { echo "${1##*:}"; }
 
 # ------------------------------------------------------------------ kubedrill's CSI driver
 build_csi_driver() {
-  local out="$CACHE/csi/kubedrill-csi/$(tag_of "$IMAGE_CSI_HOSTPATH")"
+  local out
+  out="$CACHE/csi/kubedrill-csi/$(tag_of "$IMAGE_CSI_HOSTPATH")"
   mkdir -p "$out"
   log "csi-driver: go build ./cluster/csi (kubedrill's hostpath driver)"
   (cd "$storage_repo/cluster/csi" && go build -trimpath \
