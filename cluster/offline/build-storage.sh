@@ -122,6 +122,19 @@ build_sidecars() {
   static_image "$IMAGE_CSI_PROVISIONER" '["/usr/local/bin/csi-provisioner"]' "$CACHE/csi/csi-provisioner/$pv/bin/csi-provisioner"
 }
 
+# Online (KUBEDRILL_CLUSTER_MODE=online): upstream's sidecar images at the pinned tags, pulled
+# when missing; false (build them) when any cannot be pulled.
+pull_sidecars() {
+  [[ ${KUBEDRILL_CLUSTER_MODE:-} == online ]] || return 1
+  local i
+  for i in "$IMAGE_CSI_PROVISIONER" "$IMAGE_CSI_SNAPSHOTTER" "$IMAGE_SNAPSHOT_CONTROLLER"; do
+    image_exists "$i" && continue
+    log "csi-sidecars: online: pulling $i"
+    timeout 120 docker pull -q "$i" >/dev/null 2>&1 || { log "csi-sidecars: pulling $i failed: building the sidecars instead"; return 1; }
+  done
+  log "csi-sidecars: online: upstream images present"
+}
+
 # ------------------------------------------------------------------ PostgreSQL (Debian packages)
 POSTGRES_PACKAGES="postgresql-15"
 build_postgres() {
@@ -189,7 +202,7 @@ build_storage() {
   image_exists "$IMAGE_CSI_HOSTPATH" || rm -f "$CACHE/stamps/csi-driver-"*
   image_exists "$IMAGE_POSTGRES" || rm -f "$CACHE/stamps/postgres-image-"*
   case ${1:-all} in
-    all|sidecars) stage csi-sidecars "$(key "$IMAGE_CSI_PROVISIONER" "$IMAGE_CSI_SNAPSHOTTER" "$IMAGE_SNAPSHOT_CONTROLLER" \
+    all|sidecars) pull_sidecars || stage csi-sidecars "$(key "$IMAGE_CSI_PROVISIONER" "$IMAGE_CSI_SNAPSHOTTER" "$IMAGE_SNAPSHOT_CONTROLLER" \
       "$storage_here/gomod-wrapper.sh" "$(declare -f build_sidecars build_sidecar static_image static_root)")" build_sidecars ;;&
     all|driver) stage csi-driver "$(key "$IMAGE_CSI_HOSTPATH" "$(cd "$storage_repo/cluster/csi" && cat go.mod go.sum ./*.go)" \
       "$(declare -f build_csi_driver)")" build_csi_driver ;;&
