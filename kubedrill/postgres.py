@@ -26,6 +26,7 @@ CONTAINER = "postgres"
 MOUNT = "/var/lib/postgresql/data"
 PGDATA = f"{MOUNT}/pgdata"
 TABLE = "drill_records"
+PASSWORD = "kubedrill"   # a throwaway drill database, reachable only inside its namespace
 PSQL = ("psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres")
 CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq bigint PRIMARY KEY, line text NOT NULL);"
 # every record line, in sequence order; nothing at all when the table does not exist
@@ -46,7 +47,7 @@ def pod_spec(pgdata: str = PGDATA) -> dict[str, Any]:
         "terminationGracePeriodSeconds": 30,
         "containers": [{
             "name": CONTAINER, "image": image(), "imagePullPolicy": "IfNotPresent",
-            "env": [{"name": "POSTGRES_PASSWORD", "value": "kubedrill"}, {"name": "PGDATA", "value": pgdata}],
+            "env": [{"name": "POSTGRES_PASSWORD", "value": PASSWORD}, {"name": "PGDATA", "value": pgdata}],
             "args": ["postgres", "-c", "shared_buffers=16MB", "-c", "max_wal_size=64MB",
                      "-c", "fsync=on", "-c", "synchronous_commit=on"],
             "ports": [{"containerPort": 5432, "name": "postgres"}],
@@ -81,7 +82,7 @@ def answers(clients, namespace: str, pod: str, timeout_s: float = 30.0) -> tuple
     """(True, detail) when the database answers a query over TCP, as a client would."""
     try:
         r = podexec.run(clients, namespace, pod,
-                        ["psql", "-X", "-t", "-A", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
+                        ["env", f"PGPASSWORD={PASSWORD}", "psql", "-X", "-t", "-A", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
                          "-c", "SELECT 'answered ' || now();"],
                         container=CONTAINER, timeout_s=timeout_s, check=False)
     except ExecFailed as exc:

@@ -283,6 +283,26 @@ class Database:
         return wait_for(src, pods.all_serving(want, excluding), description=description,
                         timeout_s=s.timeouts.recover_s, progress=s.progress)
 
+    def _scale_to_zero(self, why: str) -> None:
+        """Scale to 0 and wait until the controller has seen it (observedGeneration, no
+        replicas) and no pod is left: after that it creates neither pods nor claims."""
+        s = self.scope
+        statefulsets.scale(s.clients, self.namespace, self.name, 0)
+
+        def settled(items):
+            if not items:
+                return Check(False, "StatefulSet absent")
+            m, st = items[0].get("metadata") or {}, items[0].get("status") or {}
+            seen = int(st.get("observedGeneration") or 0) >= int(m.get("generation") or 0)
+            n = int(st.get("replicas") or 0)
+            return Check(seen and n == 0, f"observed {'current' if seen else 'old'} spec, {n} replica(s)")
+
+        wait_for(ApiSource(s.clients.apps.list_namespaced_stateful_set, self.namespace,
+                           field_selector=f"metadata.name={self.name}"), settled,
+                 description=f"StatefulSet {self.name} scaled to 0 {why}", timeout_s=s.timeouts.recover_s,
+                 progress=s.progress)
+        self._wait_pods(0, f"{self.kind} {self.name}: no pod left ({why})")
+
     def wait_ready(self):
         return self._wait_pods(1, f"{self.kind} {self.name}: pod Ready")
 
@@ -355,8 +375,7 @@ class Database:
                     d.append(postgres.checkpoint(s.clients, self.namespace, self.pod_name, s.timeouts.verify_s))
             with self.step("quiesce: stop the workload (scale to 0)", steps) as d:
                 self.writer.detach()
-                statefulsets.scale(s.clients, self.namespace, self.name, 0)
-                self._wait_pods(0, f"{self.kind} {self.name}: scaled to 0, pod gone")
+                self._scale_to_zero("to quiesce")
                 d.append("pod gone" + (" (PostgreSQL fast shutdown: a clean checkpoint)" if self.kind == POSTGRES else ""))
             with self.step("quiesce: volume released by the node", steps) as d:
                 nodes_wait_released(s, node, handle)
@@ -438,8 +457,7 @@ class Database:
         marks: list[tuple[str, float, str]] = []
         with s.phase("recover"):
             with self.step("restore: scale the StatefulSet to 0", steps) as d:
-                statefulsets.scale(s.clients, self.namespace, self.name, 0)
-                self._wait_pods(0, f"{self.kind} {self.name}: scaled to 0 for the restore")
+                self._scale_to_zero("for the restore")
                 d.append("no pod")
             with self.step("restore: remove the claim the controller recreated", steps) as d:
                 d.append(self._remove_recreated_claim(after))
