@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,7 +110,17 @@ def build(results: Path, output: Path, history: Path, name: str = "kubedrill", r
     if proc.returncode != 0 or not index.is_file():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
         raise UsageError("allure generate failed: " + (" | ".join(tail) or f"exit {proc.returncode}"))
+    index.write_text(without_analytics(index.read_text()))
     return HtmlReport(index, output, history, history_points(history))
+
+
+_ANALYTICS = re.compile(r"\s*<script async src=\"https://www\.googletagmanager\.com/gtag/js[^\"]*\"></script>"
+                        r"\s*<script>\s*window\.dataLayer.*?</script>", re.S)
+
+
+def without_analytics(html: str) -> str:
+    """allure 3 puts a Google Analytics tag into every report; a drill report stays offline."""
+    return _ANALYTICS.sub("", html)
 
 
 def main(argv: list[str] | None = None) -> int:

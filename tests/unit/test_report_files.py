@@ -1,0 +1,198 @@
+"""The report's files without a cluster: results.json and its schema, the summary table,
+categories, environment.properties, metrics, the timeline plot, bounded diagnostics, labels."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fixtures import reporting
+from kubedrill import report, report_allure, report_diagnostics, report_html, report_plot
+from kubedrill.config import Objectives
+from kubedrill.measure import Instant, Recovery, Rpo, Timeline
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def recovery(rto=2.5) -> Recovery:
+    t = Timeline(Instant(100.0, 1_800_000_000.0)).add("fault", 100.0, "killed 1 pod").add(
+        "first NotReady", 100.1).add("replacement scheduled", 100.3, "web-x on worker").add("Ready", 100.0 + rto)
+    return Recovery("deployment web: 3 pods Ready", rto, t, "3/3 Ready")
+
+
+def rows():
+    rec = recovery()
+    return [
+        report.ScenarioResult("scenarios/test_a.py::test_ok", report.PASSED, 2.5, 30.0, "", rec.timeline.as_dict(), 7,
+                              3.2, objectives={"pod_kill_rto_s": 30.0}, component="plumbing",
+                              recoveries=(rec.as_dict(),)),
+        report.ScenarioResult("scenarios/test_b.py::test_data", report.DATA_LOST, None, None, "data lost: records 1–5 missing",
+                              None, 7, 1.0, rpo={"records_lost": 5, "seconds_lost": 2.0},
+                              availability={"success_ratio": 0.9, "longest_outage_s": 1.5, "requests": 100}),
+        report.ScenarioResult("scenarios/test_c.py::test_skip", report.SKIPPED, reason="no snapshot class", seed=7),
+    ]
+
+
+def test_results_json_validates_against_the_schema_and_a_broken_one_does_not(tmp_path):
+    path = tmp_path / "results.json"
+    report.write_results(path, "1126t063948-d08d", 7, "kind-kubedrill", rows(), ["a leak"], {"kubernetes": "v1.35.4"})
+    doc = json.loads(path.read_text())
+    assert report.validate(doc) == []
+    assert doc["counts"] == {"passed": 1, "data lost": 1, "skipped": 1}
+    doc["scenarios"][1]["verdict"] = "failed"
+    doc["scenarios"][0]["rpo"] = {"records_lost": -1, "seconds_lost": 0}
+    problems = report.validate(doc)
+    assert len(problems) == 2 and any("scenarios/1/verdict" in p for p in problems), problems
+
+
+def test_every_verdict_class_is_in_the_schema():
+    schema = report.load_schema()
+    assert schema["$defs"]["verdict"]["enum"] == list(report.VERDICTS)
+
+
+def test_the_summary_table_shows_rpo_and_availability_only_when_measured():
+    table = report.format_table(rows())
+    assert table[0].split() == ["scenario", "verdict", "RTO", "RPO", "availability"]
+    assert "2.50s (objective 30s)" in table[2] and "5 rec / 2.0s" in table[3] and "90.0% (outage 1.5s)" in table[3]
+    assert report.format_table(rows()[:1])[0].split() == ["scenario", "verdict", "RTO"]
+
+
+def test_categories_are_the_verdict_classes():
+    two = report_allure.categories_allure2()
+    assert [c["name"] for c in two] == list(report.VERDICTS)
+    lost = next(c for c in two if c["name"] == report.DATA_LOST)
+    assert lost["messageRegex"] == r"(?s)\[data lost\].*"
+    three = report_allure.categories_allure3()
+    assert three[1]["matchers"] == {"labels": {"verdict": "^objective missed$"}}
+
+
+def test_environment_properties_escape_what_needs_it(tmp_path):
+    path = report_allure.write_environment(tmp_path, {"nodes": "3: a (worker), b", "odd key=": "x\ny"})
+    assert path.read_text() == "nodes=3: a (worker), b\nodd\\ key\\==x\\ny\n"
+
+
+def test_metrics_give_each_scenario_its_rto_rpo_and_availability():
+    ms = report_allure.metrics(rows(), now_ms=10_000)
+    keys = {m["key"]: m for m in ms}
+    assert keys["rto_s:scenarios/test_a.py::test_ok"]["value"] == 2.5
+    assert keys["rto_s:scenarios/test_a.py::test_ok"]["better"] == "lower"
+    assert keys["rpo_records:scenarios/test_b.py::test_data"]["value"] == 5
+    assert keys["availability:scenarios/test_b.py::test_data"]["better"] == "higher"
+    assert all(m["start"] <= m["stop"] == 10_000 and m["id"] for m in ms)
+
+
+def test_the_timeline_plot_is_a_png():
+    png = report_plot.timeline_png(recovery().as_dict(), objective_s=30)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert report_plot.timeline_png({"description": "nothing", "rto_s": None, "timeline": {"marks": []}})[:4] == b"\x89PNG"
+
+
+def test_text_diagnostics_keep_their_tail_within_the_bound():
+    data = report_diagnostics.bounded("x" * 100 + "END", 10)
+    assert data.endswith(b"xxxxxxxEND") and data.startswith(b"[... 93 bytes cut")
+    assert report_diagnostics.bounded("short", 10) == b"short"
+
+
+def test_the_kind_export_is_cut_to_its_budget(tmp_path, monkeypatch):
+    node = tmp_path / "kubedrill-worker"
+    (node / "journal").mkdir(parents=True)
+    (node / "kubelet.log").write_bytes(b"k" * 5000)
+    (node / "journal" / "system.journal").write_bytes(b"\0" * 5000)   # binary journal: left out
+    (node / "dpkg.log").write_text("package noise")                   # not telling: left out
+    (node / "pods" / "ns_pod").mkdir(parents=True)
+    (node / "pods" / "ns_pod" / "0.log").write_text("pod log")
+    monkeypatch.setattr(report_diagnostics, "KIND_FILE_LIMIT", 1000)
+    data = report_diagnostics.bounded_tar(tmp_path, "kind-logs-x", "crictl failed", 1)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        names = sorted(tar.getnames())
+        kubelet = tar.extractfile("kind-logs-x/kubedrill-worker/kubelet.log").read()
+        readme = tar.extractfile("kind-logs-x/README.kubedrill.txt").read().decode()
+    assert names == ["kind-logs-x/README.kubedrill.txt", "kind-logs-x/kubedrill-worker/kubelet.log",
+                     "kind-logs-x/kubedrill-worker/pods/ns_pod/0.log"]
+    assert kubelet.endswith(b"k" * 1000) and len(kubelet) < 1100
+    assert "exit 1" in readme and "crictl failed" in readme
+
+
+def test_describe_leaves_out_managed_fields_and_lists_the_objects_events():
+    obj = report_diagnostics._clean({"metadata": {"name": "web", "uid": "u1", "managedFields": [{"x": 1}]},
+                                     "status": {"conditions": [{"type": "Available", "status": "True"}]}})
+    text = report_diagnostics.describe_text("Deployment", obj, ["06:40:01  Normal  ScalingReplicaSet  Deployment/web  up"])
+    assert "managedFields" not in text and "Condition:  Available=True" in text and "ScalingReplicaSet" in text
+
+
+def test_a_diagnostic_that_cannot_be_read_says_why():
+    def boom():
+        raise RuntimeError("connection refused\nmore")
+    (a,) = report_diagnostics._safe("nodes", boom)
+    assert a.name == "nodes (could not read)" and a.body == b"RuntimeError: connection refused\n"
+
+
+def item(path: str, module=None, marker=None):
+    return SimpleNamespace(module=module, path=Path(path), nodeid=path + "::test_x",
+                           get_closest_marker=lambda name: marker if name == "component" else None)
+
+
+@pytest.mark.parametrize("path, component", [
+    ("scenarios/test_replicas.py", "ReplicationController and Deployment"),
+    ("scenarios/test_statefulset.py", "StatefulSet"),
+    ("scenarios/test_persistentvolume.py", "PersistentVolume"),
+    ("scenarios/test_snapshot_restore.py", "snapshot restore"),
+    ("scenarios/test_node_loss.py", "node loss"),
+    ("scenarios/test_plumbing.py", "plumbing"),
+])
+def test_the_seed_component_comes_from_the_file_name(path, component):
+    assert reporting.component_of(item(path)) == component
+
+
+def test_a_marker_or_the_module_names_the_component():
+    assert reporting.component_of(item("scenarios/test_x.py", SimpleNamespace(COMPONENT="PersistentVolume"))) \
+        == "PersistentVolume"
+    mark = SimpleNamespace(args=("StatefulSet",))
+    assert reporting.component_of(item("scenarios/test_x.py", marker=mark)) == "StatefulSet"
+
+
+def test_the_objectives_a_scenario_reads_are_noted():
+    seen = {}
+    obj = reporting.noted(Objectives(pod_kill_rto_s=12.0), seen)
+    assert isinstance(obj, Objectives) and obj.pod_kill_rto_s == 12.0 and obj.rpo_records == 0.0
+    assert seen == {"pod_kill_rto_s": 12.0, "rpo_records": 0.0}
+    assert reporting.rto_objective(seen) == 12.0
+
+
+def test_measurements_are_read_by_their_shape():
+    rec = recovery()
+    probe = SimpleNamespace(success_ratio=0.95, longest_outage_s=1.25, requests=40)
+    run = SimpleNamespace(results=[("t", rec), ("t", Rpo(3, 1.5)), ("t", probe), ("other", recovery(9))], seed=5)
+    it = SimpleNamespace(name="t", nodeid="scenarios/test_a.py::t", stash={}, module=None,
+                         path=Path("scenarios/test_a.py"), get_closest_marker=lambda name: None)
+    r = reporting.scenario_result(it, report.PASSED, "", run, 1.0)
+    assert r.rto_s == 2.5 and r.rpo == {"records_lost": 3, "seconds_lost": 1.5}
+    assert r.availability == {"success_ratio": 0.95, "longest_outage_s": 1.25, "requests": 40}
+    assert len(r.recoveries) == 1 and r.seed == 5
+
+
+def test_the_npm_allure_package_is_pinned_exactly():
+    version = report_html.pinned_version(ROOT)
+    assert version.count(".") == 2 and version[0].isdigit()
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/allure"]["version"] == version
+
+
+def test_the_google_analytics_tag_is_taken_out_of_the_report():
+    html = ('<body><script src="app.js"></script>\n    <script async src="https://www.googletagmanager.com/gtag/js'
+            '?id=G-X"></script>\n    <script>\n        window.dataLayer = window.dataLayer || [];\n'
+            '        gtag(\'js\', new Date());\n    </script>\n<script>window.allureReportDataReady = true;</script>')
+    out = report_html.without_analytics(html)
+    assert "googletagmanager" not in out and "dataLayer" not in out and "allureReportDataReady" in out
+
+
+def test_without_results_the_html_report_says_what_to_do(tmp_path, capsys):
+    assert report.main(["html", "--results", str(tmp_path / "none"), "--output", str(tmp_path / "html"),
+                        "--history", str(tmp_path / "h.jsonl")]) == 1
+    assert "no Allure results in" in capsys.readouterr().err
+    assert report.main(["bogus"]) == 2
