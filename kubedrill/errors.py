@@ -94,7 +94,7 @@ class SnapshotNotReady(WaitTimeout):
                          summary or f"snapshot status {snapshot_status}; content status {content_status}")
 
 
-class RestoreFailed(KubedrillError):
+class RestoreFailed(RecoveryFailed):
     """A restore cannot succeed: the claim's provisioning failed (``event`` carries the
     ProvisioningFailed event: reason, message, object, time), or the restored workload never
     answered."""
