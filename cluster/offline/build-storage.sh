@@ -75,8 +75,10 @@ build_csi_driver() {
   # tar and gzip for snapshots (as upstream's hostpath plugin): Debian's static busybox
   local debs="$CACHE/debs/csi"
   rm -rf "$debs"; mkdir -p "$debs"
+  # an old or empty package list: refresh it once (root) and try again
   (cd "$debs" && apt-get download busybox-static >/dev/null 2>&1) \
-    || die "downloading Debian's busybox-static failed; check that the Debian archive answers."
+    || { [[ $(id -u) == 0 ]] && apt-get update -q >/dev/null 2>&1 && (cd "$debs" && apt-get download busybox-static >/dev/null 2>&1); } \
+    || die "downloading Debian's busybox-static failed; run 'apt-get update' and check that the Debian archive answers."
   dpkg-deb -x "$debs"/busybox-static_*.deb "$debs/x"
   local r; r=$(mktemp -d "$CACHE/rootfs/csi.XXXXXX")
   static_root "$r"
@@ -138,6 +140,11 @@ pull_sidecars() {
 # ------------------------------------------------------------------ PostgreSQL (Debian packages)
 POSTGRES_PACKAGES="postgresql-15"
 build_postgres() {
+  command -v debootstrap >/dev/null || {
+    [[ $(id -u) == 0 ]] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null 2>&1
+    command -v debootstrap >/dev/null || die "debootstrap is missing and could not be installed; run 'apt-get install debootstrap'."
+  }
+  [[ $(id -u) == 0 ]] || die "the PostgreSQL image is built with debootstrap and chroot, which need root; run it with sudo."
   local root="$CACHE/rootfs/postgres" tarball
   tarball="$CACHE/debootstrap/postgres-$(key "${DEBIAN_SUITE:-bookworm}" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" "$POSTGRES_PACKAGES").tar"
   rm -rf "$root"; mkdir -p "$root" "$CACHE/debootstrap"
