@@ -17,7 +17,7 @@ from kubedrill import leaks
 from kubedrill.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", "kind-kubedrill")
+CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", f"kind-{os.environ.get('KUBEDRILL_CLUSTER_NAME', 'kubedrill')}")
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from kubernetes.client.rest import ApiException
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", "kind-kubedrill")
+CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", f"kind-{os.environ.get('KUBEDRILL_CLUSTER_NAME', 'kubedrill')}")
 DRIVER = "hostpath.csi.kubedrill.io"
 DEFAULT_CLASS = "kubedrill-hostpath"
 RETAIN_CLASS = "kubedrill-hostpath-retain"
