@@ -28,8 +28,8 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from kubedrill import guard, journal, oracle, pins
-from kubedrill.errors import FaultFailed, GuardRefused, ObjectiveMissed, WaitTimeout
-from kubedrill.k8s import deployments, nodes, pods, podexec, statefulsets
+from kubedrill.errors import DataLost, FaultFailed, GuardRefused, ObjectiveMissed, WaitTimeout
+from kubedrill.k8s import deployments, execclient, nodes, pods, podexec, statefulsets
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
@@ -42,6 +42,9 @@ OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
 OUT_OF_SERVICE_VALUE = "nodeshutdown"
 DEFAULT_TOLERATION_S = 300        # DefaultTolerationSeconds admission plugin
 NODE_MONITOR_GRACE_S = 50         # kube-controller-manager --node-monitor-grace-period (1.32+)
+
+# the scheduler's words for "this pod's volume is on another node" (1.35; before 1.30)
+VOLUME_AFFINITY_REASONS = ("didn't match PersistentVolume's node affinity", "volume node affinity conflict")
 
 STOP, DRAIN = "stop", "drain"
 HOW = (STOP, DRAIN)
@@ -237,6 +240,11 @@ class Replacement:
     node: str
     at_s: float
 
+    @property
+    def waits_for_its_volume(self) -> bool:
+        """The scheduler says the pod's PersistentVolume is bound to another node."""
+        return self.pending and any(r in self.message for r in VOLUME_AFFINITY_REASONS)
+
 
 @dataclass(frozen=True)
 class NodeBack:
@@ -267,7 +275,7 @@ class StatefulSet(Workload):
         s = self.scope
         pod = self.pod_name(ordinal)
         script = f"DATA={self.data_file} COUNT={int(records)} INTERVAL=0\n{oracle.WRITER_SH}\ncat {self.data_file}.ack"
-        out = podexec.run(s.clients, self.namespace, pod, ["sh", "-c", script], self.container,
+        out = podexec.run(execclient.for_exec(s.clients), self.namespace, pod, ["sh", "-c", script], self.container,
                           s.timeouts.verify_s).stdout.strip()
         acked = int(out.splitlines()[-1]) if out else 0
         if acked < records:
@@ -278,12 +286,14 @@ class StatefulSet(Workload):
     def verify(self, seeded: Seeded) -> oracle.Report:
         """Every acknowledged record is back, byte-exact; DataLost names what is missing."""
         s = self.scope
-        with s.phase("verify"):
-            text = podexec.run(s.clients, self.namespace, seeded.pod,
-                               ["sh", "-c", f"cat {self.data_file} 2>/dev/null || true"], self.container,
-                               s.timeouts.verify_s).stdout
-            report = oracle.check(text, expected_through=seeded.records)
-            s.run.log(f"[{s.name}] {seeded.pod}: {report.describe()}")
+        text = podexec.run(execclient.for_exec(s.clients), self.namespace, seeded.pod,
+                           ["sh", "-c", f"cat {self.data_file} 2>/dev/null || true"], self.container,
+                           s.timeouts.verify_s).stdout
+        report = oracle.verify(text, expected_through=seeded.records)
+        s.run.log(f"[{s.name}] {seeded.pod}: {report.describe()}")
+        if not report.ok:
+            raise DataLost(f"{report.describe()} in {self.namespace}/{seeded.pod}:{self.data_file} "
+                           f"({seeded.records} acknowledged before the fault)")
         return report
 
 
@@ -403,12 +413,14 @@ def _ready(obj: dict) -> str:
     return "Unknown"
 
 
-def _toleration_s(pod_obj: dict, key: str = UNREACHABLE) -> float | None:
+def _toleration_s(pod_obj: dict, key: str = UNREACHABLE) -> float:
+    """How long the pod tolerates ``key``:NoExecute (0: not at all; inf: for ever)."""
     for t in (pod_obj.get("spec") or {}).get("tolerations") or []:
         if (t.get("key") in (key, None, "") and t.get("effect") in ("NoExecute", None, "")
                 and (t.get("key") or t.get("operator") == "Exists")):
-            return t.get("tolerationSeconds")
-    return None
+            seconds = t.get("tolerationSeconds")
+            return float("inf") if seconds is None else float(seconds)
+    return 0.0
 
 
 class NodeFaults:
@@ -562,14 +574,17 @@ class NodeFaults:
         why = WHY.get(slow.name, "")
         if slow.name == "pods evicted" and lost.how == STOP:
             tol = self._tolerations.get(lost.node)
-            why = (f"the pods tolerate {UNREACHABLE} for "
-                   f"{'ever' if tol is None else f'{tol:g} s'}"
-                   f"{' (Kubernetes default, added at admission)' if tol == DEFAULT_TOLERATION_S else ''}: "
-                   + WHY["pods evicted"])
+            if tol == float("inf"):
+                why = f"the pods tolerate {UNREACHABLE} for ever (no tolerationSeconds): they are never evicted"
+            elif tol is not None:
+                why = (f"the pods tolerate {UNREACHABLE} for {tol:g} s"
+                       + (" (Kubernetes' default, added at admission by DefaultTolerationSeconds; "
+                          "set tolerationSeconds in the pod spec to shorten it)"
+                          if tol == DEFAULT_TOLERATION_S else ""))
+        took = (f"still running after {slow.duration_s(timeline.ended_s):.1f}s" if not slow.done
+                else f"{slow.duration_s():.1f}s" + (f"; '{running.name}' still running" if running else ""))
         msg = (f"objective missed: {description} not reached within {within_s:g}s of the fault; "
-               f"stage '{slow.name}' took the time ({slow.describe(timeline.ended_s)}"
-               + (f"; '{running.name}' still running" if running and running.name != slow.name else "")
-               + f"): {why}. Stages: {timeline.summary()}")
+               f"stage '{slow.name}' took the time ({took}): {why}. Stages: {timeline.summary()}")
         s.run.log(f"[{s.name}] {msg}")
         return ObjectiveMissed(msg, description, float(within_s), exc.last_state, slow.name, timeline)
 

@@ -65,3 +65,14 @@ def test_the_statefulset_pod_keeps_its_data_where_it_is_told(volume):
     assert ("volumes" in spec) == (volume == "emptyDir")
     with pytest.raises(ValueError):
         nodeloss.db_pod_spec("hostPath", 10, image="img")
+
+
+def test_how_long_a_pod_tolerates_an_unreachable_node():
+    def pod(*tols):
+        return {"spec": {"tolerations": list(tols)}}
+
+    default = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+               "tolerationSeconds": 300}
+    assert nodeloss._toleration_s(pod(default)) == 300
+    assert nodeloss._toleration_s(pod({"operator": "Exists"})) == float("inf")
+    assert nodeloss._toleration_s(pod({"key": "other", "operator": "Exists", "effect": "NoExecute"})) == 0
