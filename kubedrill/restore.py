@@ -356,7 +356,8 @@ class Database:
         return self.writer.state().seq
 
     # --- the snapshot ---------------------------------------------------------------------
-    def snapshot(self, quiesce: bool = True, name: str | None = None) -> SnapshotTaken:
+    def snapshot(self, quiesce: bool = True, name: str | None = None, snapshot_class: str | None = None,
+                 ready_timeout_s: float | None = None) -> SnapshotTaken:
         """Take a VolumeSnapshot of the claim: consistently (the steps in the module's doc),
         or, with ``quiesce=False``, while the database keeps writing."""
         s = self.scope
@@ -392,12 +393,13 @@ class Database:
             self.scope.guard.check_namespace(self.namespace, "create a VolumeSnapshot in")
             snapshots.create(s.clients, self.namespace,
                              snapshots.manifest(name, {**guard.labels(s.run.run_id), "kubedrill.io/cut": str(cut.seq)},
-                                                self.claim))
+                                                self.claim, snapshot_class))
             s.cleanups.defer(f"delete VolumeSnapshot {self.namespace}/{name}",
                              lambda: snapshots.delete(s.clients, self.namespace, name))
             d.append(f"{self.namespace}/{name} of claim {self.claim}")
         with self.step("readyToUse", steps) as d:
-            got = snapshots.wait_ready(s.clients, self.namespace, name, s.timeouts.recover_s, s.progress)
+            got = snapshots.wait_ready(s.clients, self.namespace, name, ready_timeout_s or s.timeouts.recover_s,
+                                       s.progress)
             info = snapshots.snapshot_info(got.items[0])
             content = snapshots.get_content(s.clients, info.content_name)
             node = snapshots.content_node(content) or node

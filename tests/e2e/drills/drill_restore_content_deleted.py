@@ -1,0 +1,12 @@
+"""A drill used by the e2e tests (issue 6): the snapshot's VolumeSnapshotContent is deleted
+before the restore, which must fail loudly with RestoreFailed carrying the ProvisioningFailed
+event, not with a timeout."""
+
+from kubedrill import restore
+
+
+def test_restore_from_a_snapshot_whose_content_was_deleted(file_db, drill_scope):
+    snap = file_db.snapshot()
+    loss = file_db.lose_volume()
+    restore.lose_snapshot_content(drill_scope, snap)
+    file_db.restore(snap, after=loss)   # RestoreFailed with the ProvisioningFailed event
