@@ -18,6 +18,7 @@ if [[ -z $KIND ]]; then
 fi
 if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
   "$KIND" delete cluster --name "$NAME"
+  rm -rf "$CACHE/clusters/$NAME"
 else
   echo "kubedrill: cluster: no kind cluster named '$NAME'" >&2
 fi

@@ -67,8 +67,33 @@ step "node image: $NODE_IMAGE"
 export PATH="$CACHE/bin:$PATH"
 command -v kubectl >/dev/null || die "kubectl is missing; install it (Debian: kubernetes-client), or use MODE=offline, whose build links one into $CACHE/bin."
 
+# ------------------------------------------------------------------ host limits
+# Every kubelet and control-plane component takes inotify instances of the host's one
+# per-user budget (128 by default); a second cluster exhausts it and kubelets fail with
+# "too many open files" (kind's known-issues page gives the same fix).
+for kv in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=1048576; do
+  k=${kv%=*} want=${kv#*=}
+  have=$(sysctl -n "$k" 2>/dev/null || echo 0)
+  if (( have < want )); then
+    if sysctl -qw "$kv" 2>/dev/null; then
+      log "raised $k from $have to $want (kind nodes need more inotify instances than the default)"
+    else
+      log "warning: $k is $have and cannot be raised here (needs root); kubelets may fail with 'too many open files'"
+    fi
+  fi
+done
+
 # ------------------------------------------------------------------ kind config
-cfg="$CACHE/kind-$NAME.yaml"
+# Snapshots live in one host directory mounted into every node (a snapshot store off the
+# nodes, as a cloud's would be): a restore can land on any worker, even after the
+# snapshot's node is lost. Volumes stay node-local. (docs/storage.md)
+state_dir="$CACHE/clusters/$NAME"
+snapshots="$state_dir/snapshots"
+cfg="$state_dir/kind.next.yaml"
+mkdir -p "$state_dir"
+mount_yaml="    extraMounts:
+      - hostPath: $snapshots
+        containerPath: /var/lib/kubedrill-csi/snapshots"
 {
   cat <<YAML
 kind: Cluster
@@ -77,7 +102,9 @@ name: $NAME
 nodes:
   - role: control-plane
   - role: worker
+$mount_yaml
   - role: worker
+$mount_yaml
 YAML
   if [[ ! -f /sys/fs/cgroup/cgroup.controllers ]]; then
     cat <<YAML
@@ -93,9 +120,10 @@ if [[ ! -f /sys/fs/cgroup/cgroup.controllers ]]; then
 fi
 
 # ------------------------------------------------------------------ health
-nodes_ready() { # seconds
-  kubectl --context "$CONTEXT" wait --for=condition=Ready node --all --timeout="${1}s" >/dev/null 2>&1 \
-    && [[ $(kubectl --context "$CONTEXT" get nodes --no-headers 2>/dev/null | wc -l) -eq 3 ]]
+nodes_ready() { # seconds: all three nodes registered, then all Ready
+  local deadline=$((SECONDS + $1))
+  timeout "$1" sh -c "until [ \$(kubectl --context '$CONTEXT' get nodes --no-headers 2>/dev/null | wc -l) -eq 3 ]; do sleep 1; done" \
+    && kubectl --context "$CONTEXT" wait --for=condition=Ready node --all --timeout="$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))s" >/dev/null 2>&1
 }
 system_ready() { # seconds
   kubectl --context "$CONTEXT" -n kube-system wait --for=condition=Ready pod --all \
@@ -111,6 +139,10 @@ api_answers() { # seconds
 
 healthy_or_repaired() {
   local bad=0 name state img
+  if ! cmp -s "$cfg" "$state_dir/kind.yaml"; then
+    log "the cluster was made with another kind configuration than this one ($state_dir/kind.yaml): the cluster will be created anew"
+    return 1
+  fi
   while read -r name state; do
     [[ -z $name ]] && continue
     img=$(docker inspect -f '{{.Config.Image}}' "$name")
@@ -137,6 +169,8 @@ healthy_or_repaired() {
 
 create() {
   step "creating kind cluster '$NAME' (1 control plane, 2 workers)"
+  rm -rf "$snapshots" && mkdir -p "$snapshots"
+  cp "$cfg" "$state_dir/kind.yaml"
   kind create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --wait 0s \
     || die "kind create cluster failed; 'kind export logs --name $NAME' collects the node logs (the half-created cluster was left for that; 'make cluster' deletes and recreates it)."
   step "waiting for 3 nodes Ready (up to 300 s)"
@@ -158,6 +192,6 @@ fi
 
 if [[ -x $here/storage.sh ]]; then
   step "storage"
-  "$here/storage.sh"
+  KUBEDRILL_CLUSTER_MODE=$MODE "$here/storage.sh"
 fi
 step "cluster '$NAME' is ready: context $CONTEXT, $(kubectl --context "$CONTEXT" version -o json 2>/dev/null | jq -r .serverVersion.gitVersion), mode $MODE"

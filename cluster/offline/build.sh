@@ -272,9 +272,13 @@ build_images() {
   rm -rf "$ctx"
 }
 
+# storage images (CSI driver, sidecars, snapshot-controller, PostgreSQL): build_storage, storage_images
+# shellcheck source=cluster/offline/build-storage.sh
+source "$here/build-storage.sh"
+
 # the images every node holds in containerd before kubeadm runs
 preload_images() {
-  echo "$IMAGE_KUBE_APISERVER $IMAGE_KUBE_CONTROLLER_MANAGER $IMAGE_KUBE_SCHEDULER $IMAGE_KUBE_PROXY $IMAGE_ETCD $IMAGE_COREDNS $IMAGE_PAUSE $IMAGE_CNI $IMAGE_SHELL"
+  echo "$IMAGE_KUBE_APISERVER $IMAGE_KUBE_CONTROLLER_MANAGER $IMAGE_KUBE_SCHEDULER $IMAGE_KUBE_PROXY $IMAGE_ETCD $IMAGE_COREDNS $IMAGE_PAUSE $IMAGE_CNI $IMAGE_SHELL $(storage_images)"
 }
 
 check_kubeadm_images() {
@@ -357,7 +361,11 @@ main() {
   NODE_BASE_IMAGE="kubedrill.local/node-base:$bk"
   sk=$(key "$SHELL_PACKAGES" "$IMAGE_SHELL" "$(declare -f build_shell_image)")
   ik=$(key "$kk" "$ek" "$ck" "$pk" "$bk" "$(preload_images)" "$(declare -f build_images static_image static_root)")
-  nk=$(key "$ik" "$sk" "$repo/cluster/manifests/cni.yaml" "$(declare -f build_node_image)")
+  # the storage images are built (or found cached) first: the node image preloads them
+  build_storage all
+  local stk
+  stk=$(key $(for i in $(storage_images); do docker image inspect -f '{{.Id}}' "$i"; done))
+  nk=$(key "$ik" "$sk" "$stk" "$(preload_images)" "$repo/cluster/manifests/cni.yaml" "$(declare -f build_node_image)")
   NODE_IMAGE="kubedrill.local/node:$KUBE_VERSION-$nk"
 
   if [[ ${1:-} == --stage ]]; then # run one stage (for debugging the builder)
