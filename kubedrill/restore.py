@@ -656,10 +656,25 @@ def lose_snapshot_content(scope: Scope, snap: SnapshotTaken) -> str:
             raise GuardRefused(f"refusing to delete VolumeSnapshotContent {snap.content}: it belongs to "
                                f"{ref.get('namespace')}/{ref.get('name')}")
         scope.guard.check_namespace(snap.namespace, "delete a VolumeSnapshotContent of")
+        # while the source claim exists, the snapshot-controller recreates a deleted content and
+        # the driver answers CreateSnapshot from its store: wait until the claim is gone
+        wait_for(pvcs.claim_source(scope.clients, snap.namespace, snap.claim),
+                 lambda items: Check(not items, "gone" if not items else "still there"),
+                 description=f"source claim {snap.namespace}/{snap.claim} to be gone",
+                 timeout_s=scope.timeouts.delete_s, progress=scope.progress)
         entry = scope.journal.record(f"delete VolumeSnapshotContent {snap.content}",
                                      journal.Undo(journal.NOTHING, {"owner": f"VolumeSnapshot/{snap.name}"},
                                                   "nothing to undo: the snapshot's deletion ends it"))
         snapshots.force_delete_content(scope.clients, snap.content)
         scope.journal.resolve(entry)
+
+        def broken(items):
+            st = (items[0].get("status") or {}) if items else {}
+            return Check(bool(items) and st.get("readyToUse") is not True,
+                         f"readyToUse {st.get('readyToUse')}, error {(st.get('error') or {}).get('message', '')}")
+
+        wait_for(snapshots.source(scope.clients, snap.namespace, snap.name), broken,
+                 description=f"VolumeSnapshot {snap.namespace}/{snap.name} to lose its content",
+                 timeout_s=scope.timeouts.verify_s, progress=scope.progress)
         scope.run.log(f"[{scope.name}] deleted VolumeSnapshotContent {snap.content} of {snap.namespace}/{snap.name}")
         return f"deleted VolumeSnapshotContent {snap.content}"
