@@ -182,7 +182,7 @@ create() {
 if kind get clusters 2>/dev/null | grep -qx "$NAME"; then
   step "cluster '$NAME' exists: checking its health"
   if ! healthy_or_repaired; then
-    log "cluster '$NAME' is unhealthy: deleting and creating it anew"
+    log "cluster '$NAME' cannot be reused as it is: deleting and creating it anew"
     kind delete cluster --name "$NAME" >/dev/null 2>&1 || true
     create
   fi
