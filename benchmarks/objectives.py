@@ -2,6 +2,7 @@
 """Measure the replica, StatefulSet and PV scenarios N times and propose their objectives.
 
     .venv/bin/python benchmarks/objectives.py --runs 10 [--out reports/benchmarks] [--markdown FILE]
+    .venv/bin/python benchmarks/objectives.py --summarise reports/benchmarks/run-*   # figures of runs made
 
 Each run is one ``pytest scenarios/test_replicas.py scenarios/test_statefulset.py
 scenarios/test_persistent_volumes.py`` with its own reports directory; the RTOs and the
@@ -78,38 +79,60 @@ def one_run(i: int, out: Path, extra: list[str], context: str) -> tuple[int, Pat
         return proc.returncode, d, log
 
 
+def read_run(i: int, d: Path, rc: int, took: float, samples) -> dict:
+    """Add one run's figures (its results.json and log) to ``samples``; the run's summary."""
+    log = (d / "output.txt").read_text() if (d / "output.txt").exists() else ""
+    data = json.loads((d / "results.json").read_text()) if (d / "results.json").exists() else {"scenarios": []}
+    records = defaultdict(int)
+    for m in re.finditer(r"\[(test_[^\]]+(?:\][^\]]*)?)\] records checked: (\d+)", log):
+        records[m.group(1)] += int(m.group(2))
+    failed = []
+    for row in data["scenarios"]:
+        sid = row["scenario"]
+        s = samples[sid]
+        if row["verdict"] != "passed":
+            failed.append(f"{sid}: {row['verdict']}: {row['reason']}")
+            continue
+        if row.get("rto_s") is not None:
+            s["rto_s"].append(float(row["rto_s"]))
+        av = row.get("availability") or {}
+        if av.get("success_ratio") is not None:
+            s["success_ratio"].append(float(av["success_ratio"]))
+            s["longest_outage_s"].append(float(av["longest_outage_s"]))
+            s["requests"].append(float(av.get("requests") or 0))
+        name = sid.split("::", 1)[1]
+        if name in records:
+            s["records"].append(float(records[name]))
+    if rc is None:
+        rc = 0 if data["scenarios"] and not failed and not data.get("leaks") else 1
+    info = {"run": i, "dir": str(d), "rc": rc, "seconds": round(took, 1), "failed": failed,
+            "scenarios": len(data["scenarios"]), "run_id": data.get("run_id"), "leaks": data.get("leaks", [])}
+    print(f"run {i}: exit {rc}, {took:.0f}s, {len(data['scenarios'])} scenarios, {len(failed)} failed"
+          + "".join(f"\n  {f}" for f in failed), flush=True)
+    return info
+
+
 def collect(out: Path, runs: int, extra: list[str], context: str) -> dict:
     samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     runs_info = []
     for i in range(1, runs + 1):
         started = dt.datetime.now(dt.timezone.utc)
-        rc, d, log = one_run(i, out, extra, context)
+        rc, d, _ = one_run(i, out, extra, context)
         took = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
-        data = json.loads((d / "results.json").read_text()) if (d / "results.json").exists() else {"scenarios": []}
-        records = defaultdict(int)
-        for m in re.finditer(r"\[(test_[^\]]+(?:\][^\]]*)?)\] records checked: (\d+)", log):
-            records[m.group(1)] += int(m.group(2))
-        failed = []
-        for row in data["scenarios"]:
-            sid = row["scenario"]
-            s = samples[sid]
-            if row["verdict"] != "passed":
-                failed.append(f"{sid}: {row['verdict']}: {row['reason']}")
-                continue
-            if row.get("rto_s") is not None:
-                s["rto_s"].append(float(row["rto_s"]))
-            av = row.get("availability") or {}
-            if av.get("success_ratio") is not None:
-                s["success_ratio"].append(float(av["success_ratio"]))
-                s["longest_outage_s"].append(float(av["longest_outage_s"]))
-                s["requests"].append(float(av.get("requests") or 0))
-            name = sid.split("::", 1)[1]
-            if name in records:
-                s["records"].append(float(records[name]))
-        runs_info.append({"run": i, "rc": rc, "seconds": round(took, 1), "failed": failed,
-                          "run_id": data.get("run_id"), "leaks": data.get("leaks", [])})
-        print(f"run {i}/{runs}: exit {rc}, {took:.0f}s, {len(data['scenarios'])} scenarios, "
-              f"{len(failed)} failed" + ("".join(f"\n  {f}" for f in failed)), flush=True)
+        runs_info.append(read_run(i, d, rc, took, samples))
+    return {"samples": {k: dict(v) for k, v in samples.items()}, "runs": runs_info}
+
+
+def summarise(dirs: list[Path]) -> dict:
+    """The figures of runs already made (each a directory with results.json and output.txt)."""
+    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    runs_info = []
+    for i, d in enumerate(dirs, start=1):
+        took = 0.0
+        m = re.search(r"in ([\d.]+)s", (d / "output.txt").read_text()[-400:]) if (d / "output.txt").exists() else None
+        if m:
+            took = float(m.group(1))
+        runs_info.append(read_run(i, d, None, took, samples))
     return {"samples": {k: dict(v) for k, v in samples.items()}, "runs": runs_info}
 
 
@@ -187,12 +210,18 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks")
     ap.add_argument("--markdown", type=Path, help="append the results section to this file (e.g. benchmarks/results.md)")
     ap.add_argument("--context", default="kind-kubedrill")
+    ap.add_argument("--summarise", type=Path, nargs="+", metavar="RUN_DIR",
+                    help="run nothing: summarise these run directories (each with results.json, output.txt)")
     ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     a = ap.parse_args(argv)
     if a.runs < 1:
         ap.error("--runs must be at least 1")
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    data = collect(a.out, a.runs, a.pytest_args, a.context)
+    if a.summarise:
+        data = summarise(a.summarise)
+    else:
+        data = collect(a.out, a.runs, a.pytest_args, a.context)
+    a.out.mkdir(parents=True, exist_ok=True)
     rows, objectives = propose(data["samples"])
     (a.out / "summary.json").write_text(json.dumps({"when": when, "machine": machine(), **data,
                                                     "rows": rows, "objectives": objectives}, indent=2))
