@@ -84,7 +84,7 @@ def read_run(i: int, d: Path, rc: int, took: float, samples) -> dict:
     log = (d / "output.txt").read_text() if (d / "output.txt").exists() else ""
     data = json.loads((d / "results.json").read_text()) if (d / "results.json").exists() else {"scenarios": []}
     records = defaultdict(int)
-    for m in re.finditer(r"\[(test_[^\]]+(?:\][^\]]*)?)\] records checked: (\d+)", log):
+    for m in re.finditer(r"\[(test_[^\]\n]+(?:\][^\]\n]*)?)\] records checked: (\d+)", log):
         records[m.group(1)] += int(m.group(2))
     failed = []
     for row in data["scenarios"]:
