@@ -71,6 +71,7 @@ class DataVolume:
         self.pod = pod
         self.storage_class = storage_class
         self.volume_name: str | None = None
+        self.released_at: float | None = None
 
     def __repr__(self) -> str:
         return f"DataVolume({self.namespace}/{self.claim}, class {self.storage_class})"
@@ -135,6 +136,7 @@ class DataVolume:
             res = wait_for(pvs.source(self.scope.clients, after.pv), released,
                            description=f"volume {after.pv} to be Released (retained)",
                            timeout_s=self.scope.timeouts.recover_s, progress=self.scope.progress)
+        self.released_at = res.satisfied_at
         return pvs.pv_of(res.items[0])
 
     def rebind(self, after: ClaimDeleted, claim: str | None = None, pod: str | None = None) -> tuple["DataVolume", Recovery]:
@@ -148,10 +150,20 @@ class DataVolume:
             available = wait_for(pvs.source(s.clients, after.pv), _phase_is("Available", after),
                                  description=f"volume {after.pv} to be Available", timeout_s=s.timeouts.recover_s,
                                  progress=s.progress)
-            again = _create(s, claim, pod, self.storage_class, volume_name=after.pv)
+            again = _create_claim(s, claim, pod, self.storage_class, volume_name=after.pv)
+            # bound before its pod exists: a pod whose claim is still unbound waits out the
+            # scheduler's back-off (seconds) for nothing
+            bound = wait_for(pvs.claim_source(s.clients, s.namespace, claim), _claim_bound(after.pv),
+                             description=f"claim {claim} Bound to {after.pv}", timeout_s=s.timeouts.recover_s,
+                             progress=s.progress)
+            _create_pod(s, again)
             ready = _wait_pod_ready(s, pod)
-        timeline = (Timeline(after.at).add("fault", after.at.mono, after.describe())
+        timeline = Timeline(after.at).add("fault", after.at.mono, after.describe())
+        if self.released_at is not None:
+            timeline = timeline.add("Released", max(self.released_at, after.at.mono), after.pv)
+        timeline = (timeline
                     .add("Available", max(available.satisfied_at, after.at.mono), f"{after.pv} claimRef cleared")
+                    .add("Bound", max(bound.satisfied_at, after.at.mono), f"claim {claim} bound by volumeName")
                     .add("Ready", ready.satisfied_at, f"pod {pod} on claim {claim}"))
         recovery = Recovery(f"volume {after.pv} bound to claim {claim}, pod {pod} Ready",
                             max(0.0, ready.satisfied_at - after.at.mono), timeline, ready.summary)
@@ -205,7 +217,7 @@ def _wait_pod_ready(s: Scope, pod: str):
                     timeout_s=s.timeouts.deploy_s, progress=s.progress)
 
 
-def _create(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
+def _create_claim(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
     c, ns = s.clients, s.namespace
     labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": claim}
     handle = DataVolume(s, claim, pod, storage_class)
@@ -213,10 +225,30 @@ def _create(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str
     pvs.create_claim(c, ns, pvs.claim_manifest(claim, labels, storage_class, volume_name=volume_name))
     s.cleanups.defer(f"delete claim {ns}/{claim} and the volume it holds, whatever its reclaim policy",
                      lambda: reclaim(s, claim, handle.volume_name))
-    c.core.create_namespaced_pod(ns, _consumer_pod(pod, claim, labels))
+    return handle
+
+
+def _create_pod(s: Scope, handle: DataVolume) -> None:
+    c, ns, pod = s.clients, s.namespace, handle.pod
+    labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": handle.claim}
+    c.core.create_namespaced_pod(ns, _consumer_pod(pod, handle.claim, labels))
     s.cleanups.defer(f"delete pod {ns}/{pod}",
                      lambda: ignore_not_found(c.core.delete_namespaced_pod, pod, ns, grace_period_seconds=0))
+
+
+def _create(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
+    handle = _create_claim(s, claim, pod, storage_class, volume_name)
+    _create_pod(s, handle)
     return handle
+
+
+def _claim_bound(pv: str):
+    def check(items: list[dict]) -> Check:
+        if not items:
+            return Check(False, "claim not there yet")
+        got = pvs.pvc_of(items[0])
+        return Check(got.phase == "Bound" and got.volume_name == pv, f"{got.phase or 'Pending'}")
+    return check
 
 
 def create(scope: Scope, name: str, storage_class: str) -> DataVolume:
