@@ -117,6 +117,7 @@ def test_the_run_ends_with_results_json_junit_and_the_summary_table(nights):
     assert "Ready" in [m["name"] for m in rows[PLUMBING]["timeline"]["marks"]]
     assert rows[MISSED]["verdict"] == "objective missed" and "exceeds the objective" in rows[MISSED]["reason"]
     assert rows[MISSED]["timeline"] is not None and rows[MISSED]["component"] == "ReplicationController and Deployment"
+    assert rows[MISSED]["objective_s"] == 0.0001  # recorded with the drill_report fixture
     assert rows[LOST]["verdict"] == "data lost" and "records 1–5 missing" in rows[LOST]["reason"]
     assert rows[LOST]["component"] == "StatefulSet"
     assert rows[SKIPPED]["verdict"] == "skipped" and "the report shows the reason" in rows[SKIPPED]["reason"]
@@ -249,8 +250,18 @@ def chromium():
         pytest.skip(str(exc))
 
 
-def _leaves(b: kbrowser.Browser) -> dict[str, str]:
-    b.wait_for("document.querySelectorAll('[data-testid=tree-leaf]').length >= 1", "the tree of results")
+# the tree opens sections with failures; open the others (a section is open when its content follows it)
+EXPAND = """(() => { let n = 0; for (const s of document.querySelectorAll('[data-testid=tree-section]')) {
+    const next = s.nextElementSibling;
+    if (!next || next.dataset.testid !== 'tree-content') { s.querySelector('[data-testid=tree-arrow]').click(); n++; }
+  } return n; })()"""
+
+
+def _leaves(b: kbrowser.Browser, want: int) -> dict[str, str]:
+    """{title: (status, id)} of the results in the report's tree, every section opened."""
+    b.wait_for("document.querySelectorAll('[data-testid=tree-section]').length >= 1", "the tree of results")
+    b.evaluate(EXPAND)
+    b.wait_for(f"document.querySelectorAll('[data-testid=tree-leaf]').length >= {want}", f"{want} results in the tree")
     leaves = b.evaluate("""[...document.querySelectorAll('[data-testid=tree-leaf]')].map(l => [
         l.querySelector('[data-testid=tree-leaf-title]').innerText,
         (l.querySelector('[data-testid^=tree-leaf-status-]') || {dataset: {testid: ''}}).dataset.testid
@@ -262,8 +273,7 @@ def test_the_html_report_in_a_browser(nights, chromium):
     first, second = nights
     with kbrowser.StaticServer(first.html) as srv, kbrowser.Browser(chromium) as b:
         b.navigate(srv.url + "index.html")
-        b.wait_for("document.querySelectorAll('[data-testid=tree-leaf]').length >= 4", "four results in the tree")
-        leaves = _leaves(b)
+        leaves = _leaves(b, 4)
         # every scenario of the run, with its status
         assert {t: s for t, (s, _) in leaves.items()} == {
             "test_deployment_replaces_a_killed_pod": "passed",
@@ -291,7 +301,7 @@ def test_the_html_report_in_a_browser(nights, chromium):
     # the second night's report: the scenario's history holds the first night
     with kbrowser.StaticServer(second.html) as srv, kbrowser.Browser(chromium) as b:
         b.navigate(srv.url + "index.html")
-        leaves = _leaves(b)
+        leaves = _leaves(b, 1)
         assert set(leaves) == {"test_deployment_replaces_a_killed_pod"}
         b.navigate(srv.url + "index.html#" + leaves["test_deployment_replaces_a_killed_pod"][1])
         b.wait_for("[...document.querySelectorAll('button')].some(e => /^History\\s*1$/.test(e.innerText.trim()))",
