@@ -167,6 +167,7 @@ class Outcome:
     rpo_s: float | None = None
     consistent: bool | None = None
     statement: str = ""
+    snapshots: list = field(default_factory=list)   # every snapshot taken: name, cut, quiesced
     steps: list = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -414,6 +415,7 @@ class Database:
                               info.content_name, info.restore_size or self.size, cut, quiesce, tuple(steps))
         self.outcome.quiesced = quiesce
         self.outcome.cut_seq = cut.seq
+        self.outcome.snapshots.append({"name": name, "cut": cut.seq, "quiesced": quiesce, "node": node})
         self.outcome.snapshot_s = round(Instant.now().mono - started.mono, 3)
         self.outcome.steps += [{"step": x.name, "s": round(x.took_s, 3), "detail": x.detail} for x in steps]
         self._log(taken.describe())
