@@ -640,6 +640,7 @@ class NodeFaults:
                 if p.uid not in lost.before and p.node:
                     self._mark(lost, "replacement scheduled", now, f"{p.name} on {p.node}")
             verdict = serving(items)
+            verdict = Check(verdict.done, verdict.summary.replace("killed still present", "of the lost node still listed"))
             if verdict.done:
                 self._mark(lost, "replacements Ready", now, verdict.summary)
             return verdict
@@ -762,8 +763,14 @@ class NodeFaults:
                 if not docker.is_running(lost.node):
                     docker.start(lost.node)
                     fresh_after = int(started.wall)  # the kubelet posts its status at start
-                nodes.wait_ready(s.clients, lost.node, s.timeouts.node_s, s.progress,
-                                 heartbeat_after=fresh_after)
+                try:
+                    nodes.wait_ready(s.clients, lost.node, s.timeouts.node_s, s.progress,
+                                     heartbeat_after=fresh_after)
+                except WaitTimeout as exc:
+                    # the container runs but its kubelet never reports: the machine, not Kubernetes
+                    raise FaultFailed(f"node {lost.node}: its container runs again but the kubelet did not "
+                                      f"report Ready within {exc.timeout_s:.0f}s ({exc.summary}); look at "
+                                      f"`docker exec {lost.node} systemctl status kubelet`") from None
             else:
                 nodes.set_unschedulable(s.clients, lost.node, False)
             ready = Instant.now()
