@@ -460,11 +460,7 @@ class Database:
         origin = after.at
         marks: list[tuple[str, float, str]] = []
         with s.phase("recover"):
-            with self.step("restore: scale the StatefulSet to 0", steps) as d:
-                self._scale_to_zero("for the restore")
-                d.append("no pod")
-            with self.step("restore: remove the claim the controller recreated", steps) as d:
-                d.append(self._remove_recreated_claim(after))
+            self._clear(after, steps)
             with self.step("restore: claim from the VolumeSnapshot", steps) as d:
                 body = pvcs.claim_manifest(self.claim, {**guard.labels(s.run.run_id), **self.selector},
                                            snap.size or self.size, snapshot=snap.name, node=snap.node or None)
@@ -509,6 +505,23 @@ class Database:
         self.outcome.steps += [{"step": x.name, "s": round(x.took_s, 3), "detail": x.detail} for x in steps]
         self._log(f"restored from {snap.name}: first successful query {rto:.2f}s after the loss")
         return restored
+
+    def clear_for_restore(self, after: VolumeLoss) -> tuple[Step, ...]:
+        """The restore's first two steps on their own: scale to 0 and delete the empty claim the
+        StatefulSet controller recreated. ``restore()`` does them too (then they find nothing
+        to do). A drill that breaks the snapshot after the loss calls this first: while a claim
+        with the source's name exists, the snapshot-controller recreates a deleted content by
+        snapshotting that claim (an empty volume), and holds the claim while it does."""
+        steps: list[Step] = []
+        self._clear(after, steps)
+        return tuple(steps)
+
+    def _clear(self, after: VolumeLoss, steps: list) -> None:
+        with self.step("restore: scale the StatefulSet to 0", steps) as d:
+            self._scale_to_zero("for the restore")
+            d.append("no pod")
+        with self.step("restore: remove the claim the controller recreated", steps) as d:
+            d.append(self._remove_recreated_claim(after))
 
     def _remove_recreated_claim(self, after: VolumeLoss) -> str:
         s = self.scope
