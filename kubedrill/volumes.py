@@ -130,7 +130,9 @@ class DataVolume:
                                  f"{self.storage_class}) went with claim {after.namespace}/{after.claim}; "
                                  "retention was expected")
             pv = pvs.pv_of(items[0])
-            return Check(pv.phase == "Released", pv.phase)
+            # Released under any other policy is on its way out: wait to see it go
+            return Check(pv.phase == "Released" and pv.reclaim_policy == "Retain",
+                         f"{pv.phase} ({pv.reclaim_policy})")
 
         with self.scope.phase("recover"):
             res = wait_for(pvs.source(self.scope.clients, after.pv), released,
@@ -205,7 +207,7 @@ def node_of(clients, namespace: str, pod: str) -> str:
 def _phase_is(phase: str, after: ClaimDeleted):
     def check(items: list[dict]) -> Check:
         if not items:
-            raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed")
+            raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed; retention was expected")
         got = pvs.pv_of(items[0]).phase
         return Check(got == phase, got)
     return check

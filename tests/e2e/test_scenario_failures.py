@@ -25,6 +25,8 @@ def broken(tmp_path_factory, clients):
     tmp = tmp_path_factory.mktemp("broken")
     d = Drill(tmp, [SLOW, EMPTYDIR, NO_PODS, DELETE_CLASS, "--objective", "pod_delete_one_rto_s=0.01"], {})
     rc = d.run()
+    if not (tmp / "reports" / "results.json").exists():
+        pytest.fail(f"the broken variants did not run (exit {rc}):\n{d.output[-4000:]}", pytrace=False)
     results = json.loads((tmp / "reports" / "results.json").read_text())
     rows = {r["scenario"]: r for r in results["scenarios"]}
     yield rc, d.output, rows, results
@@ -49,7 +51,7 @@ def test_an_emptydir_where_a_claim_belongs_loses_the_data(broken):
 def test_a_controller_that_cannot_bring_its_pods_back_names_them(broken):
     row, output = _row(broken, NO_PODS)
     assert row["verdict"] == "objective missed", row
-    killed = re.search(r"killed 1 pod\(s\) of web: (web-\w+)", output).group(1)
+    killed = re.search(r"\[ReplicationController-one\]\] killed 1 pod\(s\) of web: (web-[\w-]+)", output).group(1)
     assert row["reason"].startswith("ReplicationController web cannot bring its pods back: "
                                     f"waited for replacements of {killed}"), row["reason"]
     assert "FailedCreate" in row["reason"] and "exceeded quota" in row["reason"], row["reason"]
