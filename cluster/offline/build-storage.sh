@@ -24,10 +24,8 @@ storage_defaults() {
   export GOPROXY_URL=${GOPROXY_URL:-https://proxy.golang.org}
   mkdir -p "$CACHE/logs" "$CACHE/rootfs" "$CACHE/stamps"
 }
-declare -F log >/dev/null || log() { printf 'kubedrill: build: %s\n' "$*" >&2; }
-declare -F die >/dev/null || die() { printf 'kubedrill: error: %s\n' "$*" >&2; exit 1; }
-declare -F key >/dev/null || key() { { for a in "$@"; do if [[ -f $a ]]; then cat "$a"; else echo "$a"; fi; done; } | sha256sum | cut -c1-12; }
-declare -F image_exists >/dev/null || image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# shellcheck source=cluster/offline/lib.sh
+source "$storage_here/lib.sh"
 declare -F stage >/dev/null || stage() { # NAME KEY FUNCTION: runs FUNCTION unless NAME was done with KEY; timed
   local name=$1 k=$2 fn=$3 stamp="$CACHE/stamps/$1-$2"
   if [[ -e $stamp ]]; then log "$name: cached ($k)"; return 0; fi
@@ -36,26 +34,6 @@ declare -F stage >/dev/null || stage() { # NAME KEY FUNCTION: runs FUNCTION unle
   "$fn" "$k"
   mkdir -p "$CACHE/stamps"; rm -f "$CACHE/stamps/$name-"*; touch "$stamp"
   log "$name: done in $((SECONDS - t0)) s"
-}
-declare -F static_root >/dev/null || static_root() { # DIR
-  local r=$1
-  mkdir -p "$r"/{etc/ssl/certs,tmp,usr/local/bin,var/run}
-  chmod 1777 "$r/tmp"
-  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$r/etc/passwd"
-  printf 'root:x:0:\nnonroot:x:65532:\n' >"$r/etc/group"
-  cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/" 2>/dev/null || true
-  echo 'hosts: files dns' >"$r/etc/nsswitch.conf"
-}
-declare -F static_image >/dev/null || static_image() { # IMAGE ENTRYPOINT_JSON BINARY...
-  local image=$1 entry=$2; shift 2
-  local r; r=$(mktemp -d "$CACHE/rootfs/static.XXXXXX")
-  static_root "$r"
-  local b
-  for b in "$@"; do install -m 0755 "$b" "$r/usr/local/bin/"; done
-  local changes=(--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin')
-  [[ -n $entry ]] && changes+=(--change "ENTRYPOINT $entry")
-  tar -C "$r" -c . | docker import "${changes[@]}" - "$image" >/dev/null
-  rm -rf "$r"
 }
 
 # The images `make cluster` puts on every node for storage (IfNotPresent; never pulled).

@@ -29,15 +29,14 @@ GOPROXY_URL=${GOPROXY_URL:-https://proxy.golang.org}
 export GOPROXY_URL
 NEED_DISK_GB=${KUBEDRILL_BUILD_DISK_GB:-15}
 
-log() { printf 'kubedrill: build: %s\n' "$*" >&2; }
-die() { printf 'kubedrill: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=cluster/offline/lib.sh
+source "$here/lib.sh"
 trap 'rc=$?; printf "kubedrill: error: the offline build failed at line %s (%s); rerun resumes from the cache in %s.\n" "$LINENO" "$BASH_COMMAND" "$CACHE" >&2; exit $rc' ERR
 
 kube_minor() { local v=${KUBE_VERSION#v}; v=${v#*.}; echo "${v%%.*}"; }
 staging_version() { local v=${KUBE_VERSION#v}; echo "v0.${v#*.}"; }
 
 # key: short hash of the given strings and files
-key() { { for a in "$@"; do if [[ -f $a ]]; then cat "$a"; else echo "$a"; fi; done; } | sha256sum | cut -c1-12; }
 
 # stage NAME KEY FUNCTION: runs FUNCTION unless NAME was done with KEY; timed.
 stage() {
@@ -55,7 +54,6 @@ stage() {
   log "$name: done in $((SECONDS - t0)) s"
 }
 
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 check_prereqs() {
   command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (https://go.dev/dl) and run again."
@@ -227,28 +225,7 @@ build_shell_image() {
   rm -rf "$root"
 }
 
-# a distroless-like root for static Go programs: passwd, group, CA bundle, /tmp
-static_root() { # DIR
-  local r=$1
-  mkdir -p "$r"/{etc/ssl/certs,tmp,usr/local/bin,var/run}
-  chmod 1777 "$r/tmp"
-  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$r/etc/passwd"
-  printf 'root:x:0:\nnonroot:x:65532:\n' >"$r/etc/group"
-  cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/" 2>/dev/null || true
-  echo 'hosts: files dns' >"$r/etc/nsswitch.conf"
-}
 
-static_image() { # IMAGE ENTRYPOINT_JSON BINARY...
-  local image=$1 entry=$2; shift 2
-  local r; r=$(mktemp -d "$CACHE/rootfs/static.XXXXXX")
-  static_root "$r"
-  local b
-  for b in "$@"; do install -m 0755 "$b" "$r/usr/local/bin/"; done
-  local changes=(--change 'ENV PATH=/usr/local/bin:/usr/bin:/bin')
-  [[ -n $entry ]] && changes+=(--change "ENTRYPOINT $entry")
-  tar -C "$r" -c . | docker import "${changes[@]}" - "$image" >/dev/null
-  rm -rf "$r"
-}
 
 build_images() {
   local kb; kb="$(K8S_DIR)/bin"
