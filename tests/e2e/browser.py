@@ -14,6 +14,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -81,11 +82,14 @@ class Browser:
     def __init__(self, exe: str, start_timeout_s: float = 60):
         import websocket  # websocket-client (dev dependency)
 
-        self._dir = tempfile.TemporaryDirectory(prefix="kubedrill-chromium-")
+        # ignore_cleanup_errors: a profile file chromium still writes must not fail a test
+        self._dir = tempfile.TemporaryDirectory(prefix="kubedrill-chromium-", ignore_cleanup_errors=True)
+        # its own process group: close() ends the renderer and utility processes too, not only
+        # the browser process (they write the profile's Cache while they live)
         self.proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={self._dir.name}", "--remote-debugging-port=0",
              "--remote-allow-origins=*", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         port = self._wait_listening(start_timeout_s)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as r:
             pages = [t for t in json.load(r) if t.get("type") == "page"]
@@ -179,16 +183,26 @@ class Browser:
         ws = getattr(self, "ws", None)
         if ws is not None:
             try:
+                self.call("Browser.close")  # an orderly shutdown: chromium flushes and exits
+            except Exception:  # noqa: BLE001
+                pass
+            try:
                 ws.close()
             except Exception:  # noqa: BLE001
                 pass
-        if self.proc.poll() is None:
+        try:
+            self.proc.wait(timeout=30 if ws is not None else 0)
+        except subprocess.TimeoutExpired:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:  # whatever of the group is left (renderers, utility processes)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         self._dir.cleanup()
 
     def __enter__(self) -> "Browser":
