@@ -190,8 +190,8 @@ def machine() -> str:
 def markdown(rows: list[dict], objectives: dict, runs: list[dict], when: str) -> str:
     ok = sum(1 for r in runs if r["rc"] == 0)
     out = [f"## Replica, StatefulSet and PV objectives (benchmarks/objectives.py, {when})", "",
-           f"Machine: {machine()}; kind cluster `kubedrill` (1 control plane, 2 workers), shared with other "
-           f"engineers' runs (noisy). {len(runs)} consecutive runs, {ok} passed "
+           f"Machine: {machine()}; kind cluster `kubedrill` (1 control plane, 2 workers). "
+           f"{len(runs)} consecutive runs, {ok} passed "
            f"(run times {', '.join(str(int(r['seconds'])) + 's' for r in runs)}).", "",
            "| scenario | n | RTO median | RTO p95 | availability median (min) | longest outage median / p95 | records checked |",
            "|---|---|---|---|---|---|---|"]
