@@ -81,10 +81,13 @@ test: ## the project's tests: unit, then e2e on a real kind cluster (does all it
 report: venv ## build the HTML report (npm allure 3) into reports/html, keeping history
 	@$(PY) -m kubedrill.report html
 
+# where make clean removes a run's results (the project's tests point it at their own)
+REPORTS ?= reports
+
 .PHONY: clean
 clean: ## undo whatever a crashed run left (fault journal), remove reports/
 	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay; fi
-	rm -rf reports/allure-results reports/junit.xml reports/results.json .pytest_cache
+	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json .pytest_cache
 
 .PHONY: distclean
 distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)
