@@ -9,6 +9,8 @@ found lost.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +144,18 @@ class StatefulSet(Workload):
             recovery = self.wait_all_ready(after)
         finally:
             self._observer = None
+        # each replacement's creation and Ready on the timeline: an ordered recovery that is slow
+        # shows which ordinal waited
+        timeline = recovery.timeline
+        for n, t in created.items():
+            timeline = timeline.add(f"{n} created", t, "replacement created")
+        for n, t in ready.items():
+            timeline = timeline.add(f"{n} Ready", t, "serving")
+        marked = dataclasses.replace(recovery, timeline=timeline)
+        results, entry = self.scope.run.results, (self.scope.name, recovery)
+        if entry in results:
+            results[results.index(entry)] = (self.scope.name, marked)
+        recovery = marked
         order = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in ready.items()), key=lambda x: x[1]))
         made = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in created.items()), key=lambda x: x[1]))
         return OrderedRecovery(recovery, order, made)
