@@ -34,18 +34,21 @@ from kubedrill.measure import Stats  # noqa: E402
 
 def nodes_state(context: str) -> tuple[bool, str]:
     """(all Ready and untainted apart from the control plane's own taint, a one-line description)."""
-    out = subprocess.run(["kubectl", "--context", context, "get", "nodes", "-o", "json"],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        return False, f"kubectl get nodes failed: {out.stderr.strip()}"
+    from kubedrill import client as kclient
+    from kubedrill.k8s import nodes
+    from kubedrill.wait import ApiSource
+
+    try:
+        items, _ = ApiSource(kclient.load(None, context).core.list_node).list()
+    except Exception as exc:  # noqa: BLE001 - reported as the run's node state
+        return False, f"could not list the nodes: {exc}"
     bad = []
-    for n in json.loads(out.stdout)["items"]:
-        name = n["metadata"]["name"]
-        ready = next((c["status"] for c in n["status"].get("conditions", []) if c["type"] == "Ready"), "?")
-        taints = [t["key"] for t in n["spec"].get("taints") or []
-                  if t["key"] != "node-role.kubernetes.io/control-plane"]
-        if ready != "True" or taints or n["spec"].get("unschedulable"):
-            bad.append(f"{name} Ready={ready} taints={taints} unschedulable={bool(n['spec'].get('unschedulable'))}")
+    for obj in items:
+        n = nodes.info(obj)
+        taints = [t.key for t in n.taints if t.key != "node-role.kubernetes.io/control-plane"]
+        unschedulable = bool((obj.get("spec") or {}).get("unschedulable"))
+        if not n.ready or taints or unschedulable:
+            bad.append(f"{n.name} Ready={n.ready} taints={taints} unschedulable={unschedulable}")
     return not bad, "; ".join(bad) or "all nodes Ready and untainted"
 
 
@@ -119,9 +122,8 @@ def main(argv=None) -> int:
         dirs = [one_run(i, a.out, a.pytest_args, a.context)["dir"] for i in range(first, first + a.runs)]
     text = summarise(dirs)
     print(text)
-    ok = all(json.loads((d / "run.json").read_text()).get("rc") == 0 and
-             json.loads((d / "run.json").read_text()).get("nodes_ok") for d in dirs if (d / "run.json").exists())
-    return 0 if ok else 1
+    metas = [json.loads((d / "run.json").read_text()) for d in dirs if (d / "run.json").exists()]
+    return 0 if all(m.get("rc") == 0 and m.get("nodes_ok") for m in metas) else 1
 
 
 if __name__ == "__main__":

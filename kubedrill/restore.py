@@ -604,12 +604,8 @@ class Database:
                        f"restore RTO {restored.rto_s:.1f}s; {statement}")
             # the verified recovery (its timeline ends with "data verified") takes the place of the
             # restore's own entry; the RPO goes beside it (results.json, the summary table)
-            verified = Recovery(restored.recovery.description, restored.rto_s, timeline, summary)
-            entry = (s.name, restored.recovery)
-            if entry in s.run.results:
-                s.run.results[s.run.results.index(entry)] = (s.name, verified)
-            else:
-                s.run.results.append((s.name, verified))
+            s.run.replace_result(s.name, restored.recovery,
+                                 Recovery(restored.recovery.description, restored.rto_s, timeline, summary))
             s.run.results.append((s.name, rpo))
             self.outcome.rpo_rows, self.outcome.rpo_s = rpo.records_lost, round(rpo.seconds_lost, 3)
             self.outcome.consistent, self.outcome.statement = consistent, statement

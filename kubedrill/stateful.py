@@ -9,9 +9,7 @@ found lost.
 
 from __future__ import annotations
 
-import dataclasses
-
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubedrill import guard, oracle, pins, volumes
@@ -151,10 +149,8 @@ class StatefulSet(Workload):
             timeline = timeline.add(f"{n} created", t, "replacement created")
         for n, t in ready.items():
             timeline = timeline.add(f"{n} Ready", t, "serving")
-        marked = dataclasses.replace(recovery, timeline=timeline)
-        results, entry = self.scope.run.results, (self.scope.name, recovery)
-        if entry in results:
-            results[results.index(entry)] = (self.scope.name, marked)
+        marked = replace(recovery, timeline=timeline)
+        self.scope.run.replace_result(self.scope.name, recovery, marked)
         recovery = marked
         order = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in ready.items()), key=lambda x: x[1]))
         made = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in created.items()), key=lambda x: x[1]))

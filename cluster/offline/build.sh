@@ -36,8 +36,6 @@ trap 'rc=$?; printf "kubedrill: error: the offline build failed at line %s (%s);
 kube_minor() { local v=${KUBE_VERSION#v}; v=${v#*.}; echo "${v%%.*}"; }
 staging_version() { local v=${KUBE_VERSION#v}; echo "v0.${v#*.}"; }
 
-# key: short hash of the given strings and files
-
 # stage NAME KEY FUNCTION: runs FUNCTION unless NAME was done with KEY; timed.
 stage() {
   local name=$1 k=$2 fn=$3 stamp="$CACHE/stamps/$1-$2"
@@ -53,7 +51,6 @@ stage() {
   touch "$stamp"
   log "$name: done in $((SECONDS - t0)) s"
 }
-
 
 check_prereqs() {
   command -v go >/dev/null || die "Go is not installed; install Go 1.25 or newer (https://go.dev/dl) and run again."
@@ -224,8 +221,6 @@ build_shell_image() {
   tar -C "$root" -c . | docker import --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' - "$IMAGE_SHELL" >/dev/null
   rm -rf "$root"
 }
-
-
 
 build_images() {
   local kb; kb="$(K8S_DIR)/bin"
