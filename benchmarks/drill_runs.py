@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kubedrill.measure import Stats  # noqa: E402
+from kubedrill.report import MEASURED  # noqa: E402
 
 
 def nodes_state(context: str) -> tuple[bool, str]:
@@ -82,8 +83,7 @@ def summarise(dirs: list[Path]) -> str:
         for row in data["scenarios"]:
             sid = row["scenario"].replace("scenarios/", "")
             verdicts[sid].append(row["verdict"])
-            # a missed objective is a measured recovery too (leaving it out hides the slow runs)
-            if row["verdict"] in ("passed", "objective missed") and row.get("rto_s") is not None:
+            if row["verdict"] in MEASURED and row.get("rto_s") is not None:
                 rtos[sid].append(float(row["rto_s"]))
             for rec in row.get("recoveries") or []:
                 for st in (rec.get("node_loss") or {}).get("stages") or []:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kubedrill.measure import Stats, percentile  # noqa: E402
+from kubedrill.report import MEASURED, PASSED, SKIPPED  # noqa: E402
 
 FILES = ["scenarios/test_replicas.py", "scenarios/test_statefulset.py", "scenarios/test_persistent_volumes.py"]
 LOCK_HELD = "holds the cluster-wide drill lock"
@@ -91,14 +92,12 @@ def read_run(i: int, d: Path, rc: int, took: float, samples) -> dict:
     for row in data["scenarios"]:
         sid = row["scenario"]
         s = samples[sid]
-        if row["verdict"] == "skipped":
+        if row["verdict"] == SKIPPED:
             continue
-        if row["verdict"] != "passed":
+        if row["verdict"] != PASSED:
             failed.append(f"{sid}: {row['verdict']}: {row['reason']}")
-            # a missed objective is still a measured recovery: leaving it out would bias the
-            # figures towards the fast runs; any other failure measured nothing to count
-            if row["verdict"] != "objective missed":
-                continue
+        if row["verdict"] not in MEASURED:
+            continue
         if row.get("rto_s") is not None:
             s["rto_s"].append(float(row["rto_s"]))
         av = row.get("availability") or {}
