@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubedrill.measure import Stats  # noqa: E402
-from kubedrill.report import MEASURED  # noqa: E402
+from kubedrill.observe.measure import Stats  # noqa: E402
+from kubedrill.report.results import MEASURED  # noqa: E402
 
 
 def nodes_state(context: str) -> tuple[bool, str]:

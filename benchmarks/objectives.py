@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubedrill.measure import Stats, percentile  # noqa: E402
-from kubedrill.report import MEASURED, PASSED, SKIPPED  # noqa: E402
+from kubedrill.observe.measure import Stats, percentile  # noqa: E402
+from kubedrill.report.results import MEASURED, PASSED, SKIPPED  # noqa: E402
 
 FILES = ["scenarios/test_replicas.py", "scenarios/test_statefulset.py", "scenarios/test_persistent_volumes.py"]
 LOCK_HELD = "holds the cluster-wide drill lock"

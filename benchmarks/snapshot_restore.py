@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from kubedrill.measure import Stats
+from kubedrill.observe.measure import Stats
 
 
 def load(paths: list[str]) -> list[dict]:

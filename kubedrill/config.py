@@ -17,6 +17,9 @@ import yaml
 
 from kubedrill.errors import UsageError
 
+# the phases of a scenario, in order (kubedrill.run logs each; KUBEDRILL_PAUSE_AT names one)
+PHASES = ("deploy", "fault", "recover", "verify", "teardown")
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -152,8 +155,6 @@ def _objective_name(name: str, where: str) -> str:
 
 def parse_pause_at(text: str | None) -> tuple[str, str] | None:
     """KUBEDRILL_PAUSE_AT=<phase>[:start|:end] -> (phase, where)."""
-    from kubedrill.run import PHASES
-
     if not text:
         return None
     phase, _, where = text.partition(":")

@@ -23,10 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from kubedrill.config import Timeouts
+from kubedrill.config import PHASES, Timeouts
 from kubedrill.errors import UsageError
 
-PHASES = ("deploy", "fault", "recover", "verify", "teardown")
 PHASE_TITLES = {
     "deploy": "deploying", "fault": "injecting the fault", "recover": "waiting for recovery",
     "verify": "verifying", "teardown": "tearing down",

@@ -5,7 +5,7 @@ spec.volumeName gives back the same volume (volumeHandle unchanged) with every a
 record. Delete: the PV and the data on its node are gone, as promised.
 """
 
-from kubedrill import volumes
+from kubedrill.faults import volumes
 
 
 def test_a_retained_volume_binds_to_a_new_claim_with_its_data(

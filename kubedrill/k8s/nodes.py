@@ -1,4 +1,4 @@
-"""Nodes: readiness and taints. Verbs add and remove taints; node loss is in kubedrill.faults."""
+"""Nodes: readiness and taints. Verbs add and remove taints; node loss is in kubedrill.faults.core."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kubedrill import chaos
+from kubedrill.faults import chaos
 from kubedrill.errors import GuardRefused
 from kubedrill.guard import Guard
 

@@ -1,7 +1,7 @@
 import pytest
 
-from kubedrill import measure
-from kubedrill.measure import Instant, Stats, Timeline
+from kubedrill.observe import measure
+from kubedrill.observe.measure import Instant, Stats, Timeline
 
 
 def test_rto_is_fault_to_first_recovered_moment():

@@ -3,9 +3,9 @@ node-loss timeline and which one took the time, the scheduler's volume reason.""
 
 import pytest
 
-from kubedrill import nodeloss
-from kubedrill.measure import Instant
-from kubedrill.nodeloss import DEPLOYMENT_STAGES, NodeLossTimeline, Replacement
+from kubedrill.faults import nodeloss
+from kubedrill.observe.measure import Instant
+from kubedrill.faults.nodeloss import DEPLOYMENT_STAGES, NodeLossTimeline, Replacement
 
 ORIGIN = Instant(mono=1000.0, wall=1_700_000_000.0)
 

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from kubedrill import oracle
+from kubedrill.data import oracle
 from kubedrill.errors import DataLost
 
 

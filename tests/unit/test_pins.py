@@ -35,7 +35,7 @@ def test_the_repository_pins_the_shell_image():
 
 
 def test_sample_workloads_use_the_pinned_image_and_never_pull():
-    from kubedrill import workloads
+    from kubedrill.workloads import base as workloads
 
     spec = workloads.web_pod_spec()
     (container,) = spec["containers"]

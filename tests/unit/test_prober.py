@@ -1,6 +1,6 @@
-"""The availability prober's arithmetic (kubedrill.prober.parse): no cluster."""
+"""The availability prober's arithmetic (kubedrill.observe.prober.parse): no cluster."""
 
-from kubedrill.prober import Outage, parse
+from kubedrill.observe.prober import Outage, parse
 
 
 def test_all_requests_succeed():

@@ -1,13 +1,13 @@
 """Recovery waits of the replicated workloads: the merged pod+controller source and the
-fail-fast predicate (kubedrill.replicas, kubedrill.sources). No cluster."""
+fail-fast predicate (kubedrill.workloads.replicated, kubedrill.observe.sources). No cluster."""
 
 import json
 
 import pytest
 
 from kubedrill.errors import RecoveryFailed
-from kubedrill.replicas import recovery_predicate
-from kubedrill.sources import MergedSource
+from kubedrill.workloads.replicated import recovery_predicate
+from kubedrill.observe.sources import MergedSource
 from kubedrill.wait import wait_for
 
 

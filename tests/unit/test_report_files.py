@@ -12,9 +12,14 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import reporting
-from kubedrill import report, report_allure, report_diagnostics, report_html, report_plot
+from kubedrill.report import results as report
+from kubedrill.report import allure as report_allure
+from kubedrill.report import diagnostics as report_diagnostics
+from kubedrill.report import html as report_html
+from kubedrill.report import __main__ as report_cli
+from kubedrill.report import plot as report_plot
 from kubedrill.config import Objectives
-from kubedrill.measure import Instant, Recovery, Rpo, Timeline
+from kubedrill.observe.measure import Instant, Recovery, Rpo, Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,7 +197,7 @@ def test_the_google_analytics_tag_is_taken_out_of_the_report():
 
 
 def test_without_results_the_html_report_says_what_to_do(tmp_path, capsys):
-    assert report.main(["html", "--results", str(tmp_path / "none"), "--output", str(tmp_path / "html"),
+    assert report_cli.main(["html", "--results", str(tmp_path / "none"), "--output", str(tmp_path / "html"),
                         "--history", str(tmp_path / "h.jsonl")]) == 1
     assert "no Allure results in" in capsys.readouterr().err
-    assert report.main(["bogus"]) == 2
+    assert report_cli.main(["bogus"]) == 2

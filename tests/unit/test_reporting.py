@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from fixtures import reporting
-from kubedrill import report
+from kubedrill.report import results as report
 from kubedrill.errors import ClusterUnreachable, DataLost, WaitTimeout
 
 

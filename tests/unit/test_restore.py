@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from kubedrill import oracle
+from kubedrill.data import oracle
 from kubedrill.errors import DataLost, ExecFailed, RecoveryFailed, RestoreFailed, SnapshotNotReady, WaitTimeout
 from kubedrill.k8s import events, pvcs, snapshots
-from kubedrill.recordwriter import RecordWriter
+from kubedrill.data.writer import RecordWriter
 
 
 class ListSink:

@@ -4,7 +4,7 @@ fail with "data lost"."""
 
 import pytest
 
-from kubedrill import postgres
+from kubedrill.workloads import postgres
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ steps, the loss of the volume (pod and claim deleted), the restore from the snap
 verification of every record against the cut.
 
 A ``Database`` is a one-replica StatefulSet with one claim (``data``) and a record writer
-(kubedrill.recordwriter) writing the oracle's records into it: PostgreSQL rows
-(kubedrill.postgres) or, as the fast variant, lines appended and fsynced to a file.
+(kubedrill.data.writer) writing the oracle's records into it: PostgreSQL rows
+(kubedrill.workloads.postgres) or, as the fast variant, lines appended and fsynced to a file.
 
 The consistent snapshot, step by step (each step is logged, an Allure step, and a mark)::
 
@@ -36,12 +36,14 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from kubedrill import guard, journal, oracle, postgres
+from kubedrill import guard, journal
+from kubedrill.data import oracle
+from kubedrill.workloads import postgres
 from kubedrill.errors import DataLost, ExecFailed, GuardRefused, RestoreFailed
 from kubedrill.k8s import events, pods, podexec, pvcs, snapshots, statefulsets
 from kubedrill.k8s.podsession import Session
-from kubedrill.measure import Instant, Recovery, Rpo, Timeline
-from kubedrill.recordwriter import Ack, RecordWriter
+from kubedrill.observe.measure import Instant, Recovery, Rpo, Timeline
+from kubedrill.data.writer import Ack, RecordWriter
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, wait_for
 

@@ -27,14 +27,15 @@ from typing import Any, Iterable
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from kubedrill import guard, journal, oracle, pins
+from kubedrill import guard, journal, pins
+from kubedrill.data import oracle
 from kubedrill.errors import DataLost, FaultFailed, GuardRefused, ObjectiveMissed, WaitTimeout
 from kubedrill.k8s import deployments, execclient, nodes, pods, podexec, statefulsets
 from kubedrill.k8s.common import ignore_not_found
-from kubedrill.measure import Instant, Recovery, Timeline
+from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, wait_for
-from kubedrill.workloads import Workload, web_pod_spec
+from kubedrill.workloads.base import Workload, web_pod_spec
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
 NOT_READY = "node.kubernetes.io/not-ready"
@@ -333,7 +334,7 @@ def create_pdb(scope: Scope, name: str, selector: dict[str, str], max_unavailabl
 def create_spread_deployment(scope: Scope, name: str, replicas: int, toleration_s: int | None):
     """A web Deployment spread over the workers, with its own tolerationSeconds and a PDB
     (maxUnavailable 1) that a drain must respect."""
-    from kubedrill.workloads import Deployment
+    from kubedrill.workloads.base import Deployment
 
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a deployment in")

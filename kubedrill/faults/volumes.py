@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedrill import docker, guard, oracle, pins
+from kubedrill import docker, guard, pins
+from kubedrill.data import oracle
 from kubedrill.errors import VolumeLost
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.k8s.podexec import ExecFailed
 from kubedrill.k8s import podexec, pods, pvs
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.k8s.pvcs import PvInfo
-from kubedrill.measure import Instant, Recovery, Timeline
-from kubedrill.oracle import Report
+from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, wait_for
 

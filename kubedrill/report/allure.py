@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from kubedrill import report as kreport
+from kubedrill.report import results as kreport
 
 VERDICT_LABEL = "verdict"
 

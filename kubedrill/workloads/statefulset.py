@@ -1,5 +1,5 @@
 """The seed's database shape: a StatefulSet with a headless Service and a volumeClaimTemplate,
-each pod holding records of the data oracle (kubedrill.oracle) on its own volume.
+each pod holding records of the data oracle (kubedrill.data.oracle) on its own volume.
 
 Records are written through exec with the oracle's writer (append, sync, then acknowledge):
 what the writer acknowledged is what must come back. ``volume="emptyDir"`` builds the same
@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubedrill import guard, oracle, pins, volumes
+from kubedrill import guard, pins
+from kubedrill.data import oracle
+from kubedrill.faults import volumes
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.k8s.podexec import ExecFailed
 from kubedrill.k8s import podexec, pods, services, statefulsets
-from kubedrill.measure import Instant, Recovery, Timeline
-from kubedrill.oracle import Report
+from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
 from kubedrill.wait import wait_for
-from kubedrill.workloads import WEB_PORT, Workload
+from kubedrill.workloads.base import WEB_PORT, Workload
 
 DATA_DIR = "/data"
 RECORDS = f"{DATA_DIR}/records"

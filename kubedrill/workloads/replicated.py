@@ -15,11 +15,11 @@ from kubedrill.errors import RecoveryFailed
 from kubedrill.k8s import deployments, pods, replicationcontrollers, services
 from kubedrill.k8s.common import condition
 from kubedrill.k8s.services import ServiceInfo
-from kubedrill.measure import Instant, Recovery, Timeline
+from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
-from kubedrill.sources import MergedSource
+from kubedrill.observe.sources import MergedSource
 from kubedrill.wait import ApiSource, Check, WaitResult, wait_for
-from kubedrill.workloads import WEB_PORT, Workload, web_pod_spec
+from kubedrill.workloads.base import WEB_PORT, Workload, web_pod_spec
 
 KINDS = ("ReplicationController", "Deployment")
 

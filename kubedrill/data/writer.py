@@ -1,4 +1,4 @@
-"""The record writer: a thread that writes the data oracle's records (kubedrill.oracle: seq,
+"""The record writer: a thread that writes the data oracle's records (kubedrill.data.oracle: seq,
 timestamp, sha256 of both and the payload) one at a time into a sink inside a pod, and keeps
 every acknowledged sequence number with the moment it was acknowledged.
 
@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from kubedrill import oracle
+from kubedrill.data import oracle
 from kubedrill.errors import KubedrillError, WaitTimeout
-from kubedrill.measure import Instant
+from kubedrill.observe.measure import Instant
 
 
 class Sink(Protocol):

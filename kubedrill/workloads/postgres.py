@@ -1,5 +1,5 @@
 """PostgreSQL as a drill workload: the StatefulSet, the oracle's table, a record sink for the
-writer (kubedrill.recordwriter), queries, and reading every record back for the oracle.
+writer (kubedrill.data.writer), queries, and reading every record back for the oracle.
 
 The image is the pinned ``IMAGE_POSTGRES`` (Debian's postgresql-15, docs/storage.md): it runs
 as uid/gid 999, keeps its cluster in ``PGDATA=/var/lib/postgresql/data/pgdata`` (on the

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from kubedrill import docker, journal
 from kubedrill.errors import FaultFailed, GuardRefused
-from kubedrill.faults import choose_count
-from kubedrill.measure import Instant
+from kubedrill.faults.core import choose_count
+from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
 
 

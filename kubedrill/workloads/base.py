@@ -11,7 +11,7 @@ from typing import Any
 
 from kubedrill import guard, pins
 from kubedrill.k8s import deployments, pods
-from kubedrill.measure import Instant, Recovery, Timeline
+from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import WaitResult, wait_for
 

@@ -45,7 +45,7 @@ VERDICT_MEANINGS = {
 }
 
 SCHEMA_VERSION = 1
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schemas" / "results.schema.json"
 
 
@@ -134,36 +134,3 @@ def validate(document: dict, schema_path: Path | None = None) -> list[str]:
     validator = jsonschema.Draft202012Validator(load_schema(schema_path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
             for e in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))]
-
-
-USAGE = """usage: python -m kubedrill.report html [--results DIR] [--output DIR] [--history FILE]
-       python -m kubedrill.report validate [reports/results.json]"""
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["html"]:
-        from kubedrill import report_html
-
-        return report_html.main(args[1:])
-    if args[:1] == ["validate"]:
-        path = Path(args[1] if len(args) > 1 else "reports/results.json")
-        try:
-            problems = validate(json.loads(path.read_text()))
-        except FileNotFoundError:
-            print(f"kubedrill: {path} not found (run `make drill` first)", file=sys.stderr)
-            return 2
-        except ValueError as exc:
-            print(f"kubedrill: {path} is not JSON: {exc}", file=sys.stderr)
-            return 1
-        for p in problems:
-            print(f"kubedrill: {path}: {p}", file=sys.stderr)
-        if not problems:
-            print(f"kubedrill: {path} is valid (schema {SCHEMA_PATH.relative_to(ROOT)})")
-        return 1 if problems else 0
-    print(USAGE, file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

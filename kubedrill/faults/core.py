@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from kubedrill import docker, guard, journal
 from kubedrill.errors import FaultFailed, GuardRefused
 from kubedrill.k8s import nodes, pods
-from kubedrill.measure import Instant
+from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
 
 
@@ -106,8 +106,8 @@ class Faults:
 
     def kill_containers(self, target, count: int | None = None, fraction: float | None = None):
         """Kill pods' containers in place (SIGKILL through the node's runtime): same pod UID,
-        the kubelet restarts the container. Returns a ContainerKill (kubedrill.containers)."""
-        from kubedrill.containers import kill_containers
+        the kubelet restarts the container. Returns a ContainerKill (kubedrill.faults.containers)."""
+        from kubedrill.faults.containers import kill_containers
 
         return kill_containers(self.scope, target, count, fraction)
 

@@ -21,10 +21,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubedrill import report_allure
+from kubedrill.report import allure as report_allure
 from kubedrill.errors import UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NPM_TIMEOUT_S = 600
 GENERATE_TIMEOUT_S = 600
 

@@ -1,0 +1,2 @@
+"""The sample workloads kubedrill deploys: ReplicationController, Deployment, StatefulSet,
+PostgreSQL, the file writer. Each creates its objects through k8s/ and waits through observe/."""
