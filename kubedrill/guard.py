@@ -16,6 +16,7 @@ from kubedrill.errors import GuardRefused, LockHeld, UsageError
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "kubedrill"
 RUN_ID = "kubedrill.io/run-id"
+APP_NAME = "app.kubernetes.io/name"
 TAINT_KEY = "kubedrill.io/fault"
 
 # Never targets, whatever a drill allows.
@@ -47,6 +48,12 @@ def check_context(context: str, allowed: Iterable[str] = ()) -> None:
 def labels(run_id: str) -> dict[str, str]:
     """The labels every object kubedrill creates carries."""
     return {MANAGED_BY: MANAGED_BY_VALUE, RUN_ID: run_id}
+
+
+def app_labels(run_id: str, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The labels and the pod selector of an app named ``name`` in this run: the one place a
+    workload's (or a prober's) labels and selector are made."""
+    return {**labels(run_id), APP_NAME: name}, {APP_NAME: name, RUN_ID: run_id}
 
 
 def run_selector(run_id: str) -> str:

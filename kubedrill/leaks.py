@@ -12,7 +12,7 @@ from typing import Iterable
 from kubernetes.client.rest import ApiException
 
 from kubedrill import docker, guard
-from kubedrill.k8s import nodes, pvcs, snapshots
+from kubedrill.k8s import claims, nodes, snapshots
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def check(clients, run_id: str, namespaces: Iterable[str], kind_cluster: str | N
     try:
         labelled = _labelled(clients, guard.run_selector(run_id))
         pv = [f"{p.name} (claim {p.claim_namespace}/{p.claim_name}, {p.phase})"
-              for p in pvcs.list_pvs(clients)
+              for p in claims.list_pvs(clients)
               if p.claim_namespace in named or p.claim_namespace.startswith(prefix)]
         vsc = [f"{c.name} (snapshot {c.snapshot_namespace}/{c.snapshot_name})"
                for c in snapshots.list_contents(clients)

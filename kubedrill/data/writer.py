@@ -125,13 +125,6 @@ class RecordWriter:
         with self._cv:
             return tuple(self._acks)
 
-    def ack_of(self, seq: int) -> Ack | None:
-        with self._cv:
-            i = seq - self._acks[0].seq if self._acks else -1
-            if 0 <= i < len(self._acks) and self._acks[i].seq == seq:
-                return self._acks[i]
-            return next((a for a in self._acks if a.seq == seq), None)
-
     def wait_acknowledged(self, seq: int, timeout_s: float) -> WriterState:
         """Wait until record ``seq`` is acknowledged (a condition, not a sleep)."""
         with self._cv:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kubedrill import docker, journal
 from kubedrill.errors import FaultFailed, GuardRefused
-from kubedrill.faults.core import choose_count
+from kubedrill.faults.targets import choose_count
 from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
 

@@ -3,11 +3,12 @@ registers its undo (when it has one) and returns a frozen record of what it did.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from kubedrill import docker, guard, journal
 from kubedrill.errors import FaultFailed, GuardRefused
+from kubedrill.faults.containers import kill_containers
+from kubedrill.faults.targets import choose_count, refuse_control_plane
 from kubedrill.k8s import nodes, pods
 from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
@@ -53,23 +54,6 @@ class NodeStopped:
         return f"stopped node container {self.container}"
 
 
-def choose_count(available: int, count: int | None, fraction: float | None) -> int:
-    """How many of ``available`` to hit: an exact count, or a fraction rounded up (at least 1)."""
-    if (count is None) == (fraction is None):
-        raise ValueError("give exactly one of count or fraction")
-    if count is not None:
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        n = count
-    else:
-        if not 0 < fraction <= 1:  # type: ignore[operator]
-            raise ValueError("fraction must be within (0, 1]")
-        n = max(1, math.ceil(available * fraction))  # type: ignore[operator]
-    if n > available:
-        raise FaultFailed(f"asked to kill {n} pods but only {available} are running")
-    return n
-
-
 class Faults:
     """Faults bound to one scenario's scope."""
 
@@ -107,8 +91,6 @@ class Faults:
     def kill_containers(self, target, count: int | None = None, fraction: float | None = None):
         """Kill pods' containers in place (SIGKILL through the node's runtime): same pod UID,
         the kubelet restarts the container. Returns a ContainerKill (kubedrill.faults.containers)."""
-        from kubedrill.faults.containers import kill_containers
-
         return kill_containers(self.scope, target, count, fraction)
 
     # --- nodes --------------------------------------------------------------------------
@@ -131,8 +113,7 @@ class Faults:
         s = self.scope
         with s.phase("fault"):
             name = self._pick_worker(node)
-            if any(n.name == name and n.control_plane for n in nodes.list_nodes(s.clients)):
-                raise GuardRefused(f"refusing to taint control-plane node {name}")
+            refuse_control_plane(s.clients, name, "taint")
             value = s.run.run_id
             entry = s.journal.record(
                 f"taint node {name} {guard.TAINT_KEY}={value}:{effect}",
@@ -157,8 +138,7 @@ class Faults:
         with s.phase("fault"):
             name = self._pick_worker(node)
             s.guard.check_node(name, self._kind_nodes())
-            if any(n.name == name and n.control_plane for n in nodes.list_nodes(s.clients)):
-                raise GuardRefused(f"refusing to stop control-plane node {name}")
+            refuse_control_plane(s.clients, name, "stop")
             entry = s.journal.record(f"stop node container {name}",
                                      journal.Undo(journal.DOCKER_START, {"container": name},
                                                   f"docker start {name}"))

@@ -30,8 +30,9 @@ from kubernetes.client.rest import ApiException
 from kubedrill import guard, journal, pins
 from kubedrill.data import oracle
 from kubedrill.errors import DataLost, FaultFailed, GuardRefused, ObjectiveMissed, WaitTimeout
-from kubedrill.k8s import deployments, execclient, nodes, pods, podexec, statefulsets
-from kubedrill.k8s.common import ignore_not_found
+from kubedrill.k8s import claims, deployments, execclient, nodes, pods, podexec, statefulsets
+from kubedrill.faults.targets import refuse_control_plane
+from kubedrill.k8s.common import ignore_not_found, selector_string
 from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, wait_for
@@ -338,8 +339,7 @@ def create_spread_deployment(scope: Scope, name: str, replicas: int, toleration_
 
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a deployment in")
-        labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
-        selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
+        labels, selector = guard.app_labels(scope.run.run_id, name)
         spec = web_pod_spec()
         spec["tolerations"] = tolerations(toleration_s)
         spec["topologySpreadConstraints"] = spread(selector)
@@ -358,15 +358,14 @@ def create_statefulset(scope: Scope, name: str = "db", volume: str = "pvc",
     """A one-replica StatefulSet whose /data is a node-local PVC (default class) or an emptyDir."""
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a statefulset in")
-        labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
-        selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
-        claims = [] if volume == "emptyDir" else [{
+        labels, selector = guard.app_labels(scope.run.run_id, name)
+        templates = [] if volume == "emptyDir" else [{
             "metadata": {"name": "data", "labels": labels},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}]
-        body = statefulsets.manifest(name, labels, 1, db_pod_spec(volume, toleration_s), selector, name, claims)
+        body = statefulsets.manifest(name, labels, 1, db_pod_spec(volume, toleration_s), selector, name, templates)
         # the claims (and their node-local PVs) go after the StatefulSet, before the namespace
         scope.cleanups.defer(f"delete the claims of statefulset {scope.namespace}/{name}",
-                             lambda: _delete_claims(scope, selector))
+                             lambda: claims.delete_claims_and_wait(scope.clients, scope.namespace, selector_string(selector), scope.timeouts.delete_s, scope.progress))
         statefulsets.create(scope.clients, scope.namespace, body)
         scope.cleanups.defer(f"delete statefulset {scope.namespace}/{name}",
                              lambda: statefulsets.delete(scope.clients, scope.namespace, name))
@@ -374,26 +373,6 @@ def create_statefulset(scope: Scope, name: str = "db", volume: str = "pvc",
         handle = StatefulSet(scope, name, selector, 1)
         handle.wait_ready()
     return handle
-
-
-def _delete_claims(scope: Scope, selector: dict[str, str]) -> None:
-    """Delete the StatefulSet's claims and wait until their PVs are gone (no PV left behind)."""
-    c = scope.clients
-    sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    claims = c.core.list_namespaced_persistent_volume_claim(scope.namespace, label_selector=sel).items
-    volumes = {p.spec.volume_name for p in claims if p.spec.volume_name}
-    for p in claims:
-        ignore_not_found(c.core.delete_namespaced_persistent_volume_claim, p.metadata.name, scope.namespace)
-    if not volumes:
-        return
-
-    def gone(items):
-        left = sorted(m for m in ((o.get("metadata") or {}).get("name") for o in items) if m in volumes)
-        return Check(not left, f"{len(left)} PV(s) left: {', '.join(left)}" if left else "gone")
-
-    wait_for(ApiSource(c.core.list_persistent_volume), gone,
-             description=f"the PVs of {scope.namespace} to be deleted", timeout_s=scope.timeouts.delete_s,
-             progress=scope.progress)
 
 
 # --- the faults and waits -----------------------------------------------------------------
@@ -483,8 +462,7 @@ class NodeFaults:
     def _drain(self, node: str, victims: tuple[pods.PodInfo, ...]) -> tuple[Instant, int]:
         s = self.scope
         with s.phase("fault"):
-            if any(n.name == node and n.control_plane for n in nodes.list_nodes(s.clients)):
-                raise GuardRefused(f"refusing to drain control-plane node {node}")
+            refuse_control_plane(s.clients, node, "drain")
             for p in victims:
                 s.guard.check_object(dict(p.labels), p.namespace, f"pod {p.name}")
             entry = s.journal.record(f"cordon node {node}", journal.Undo(
@@ -689,8 +667,7 @@ class NodeFaults:
         Journalled; removed when the node returns (:meth:`bring_back`) or at teardown."""
         s = self.scope
         with s.phase("fault"):
-            if any(n.name == lost.node and n.control_plane for n in nodes.list_nodes(s.clients)):
-                raise GuardRefused(f"refusing to taint control-plane node {lost.node}")
+            refuse_control_plane(s.clients, lost.node, "taint")
             same_name = frozenset(p.uid for p in pods.list_pods(s.clients, s.namespace, "")
                                   if p.name in lost.pods)
             entry = s.journal.record(

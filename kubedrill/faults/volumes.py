@@ -16,9 +16,9 @@ from kubedrill.data import oracle
 from kubedrill.errors import VolumeLost
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.k8s.podexec import ExecFailed
-from kubedrill.k8s import podexec, pods, pvs
+from kubedrill.k8s import claims, podexec, pods
 from kubedrill.k8s.common import ignore_not_found
-from kubedrill.k8s.pvcs import PvInfo
+from kubedrill.k8s.claims import PvInfo
 from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
@@ -26,6 +26,7 @@ from kubedrill.wait import ApiSource, Check, wait_for
 
 DATA_DIR = "/data"
 RECORDS = f"{DATA_DIR}/records"
+CLAIM_SIZE = "16Mi"
 # where kubedrill's CSI hostpath driver keeps a volume on its node (docs/storage.md)
 HOSTPATH_VOLUMES = "/var/lib/kubedrill-csi/volumes"
 
@@ -79,8 +80,8 @@ class DataVolume:
 
     # --- probes ---------------------------------------------------------------------------
     def pv(self) -> PvInfo:
-        name = pvs.get_claim(self.scope.clients, self.namespace, self.claim).volume_name
-        return pvs.get(self.scope.clients, name)
+        name = claims.claim_info(self.scope.clients, self.namespace, self.claim).volume_name
+        return claims.get_pv(self.scope.clients, name)
 
     def node(self) -> str:
         return node_of(self.scope.clients, self.namespace, self.pod)
@@ -116,7 +117,7 @@ class DataVolume:
                                                   "nothing to undo: a deleted claim is the drill"))
             at = Instant.now()
             ignore_not_found(s.clients.core.delete_namespaced_pod, self.pod, self.namespace, grace_period_seconds=0)
-            pvs.delete_claim(s.clients, self.namespace, self.claim)
+            claims.delete_claim(s.clients, self.namespace, self.claim)
             s.journal.resolve(entry)
             fault = ClaimDeleted(self.namespace, self.claim, pv.name, pv.volume_handle, pv.reclaim_policy, at)
             s.run.log(f"[{s.name}] {fault.describe()}")
@@ -130,17 +131,17 @@ class DataVolume:
                 raise VolumeLost(f"PV deleted: {after.pv} (reclaim policy {after.reclaim_policy}, class "
                                  f"{self.storage_class}) went with claim {after.namespace}/{after.claim}; "
                                  "retention was expected")
-            pv = pvs.pv_of(items[0])
+            pv = claims.pv_of(items[0])
             # Released under any other policy is on its way out: wait to see it go
             return Check(pv.phase == "Released" and pv.reclaim_policy == "Retain",
                          f"{pv.phase} ({pv.reclaim_policy})")
 
         with self.scope.phase("recover"):
-            res = wait_for(pvs.source(self.scope.clients, after.pv), released,
+            res = wait_for(claims.pv_source(self.scope.clients, after.pv), released,
                            description=f"volume {after.pv} to be Released (retained)",
                            timeout_s=self.scope.timeouts.recover_s, progress=self.scope.progress)
         self.released_at = res.satisfied_at
-        return pvs.pv_of(res.items[0])
+        return claims.pv_of(res.items[0])
 
     def rebind(self, after: ClaimDeleted, claim: str | None = None, pod: str | None = None) -> tuple["DataVolume", Recovery]:
         """Clear the Released PV's claimRef, bind a new claim to it by spec.volumeName, start a
@@ -149,14 +150,14 @@ class DataVolume:
         claim = claim or f"{self.claim}-again"
         pod = pod or f"{self.pod}-again"
         with s.phase("recover"):
-            pvs.clear_claim_ref(s.clients, after.pv)
-            available = wait_for(pvs.source(s.clients, after.pv), _phase_is("Available", after),
+            claims.clear_claim_ref(s.clients, after.pv)
+            available = wait_for(claims.pv_source(s.clients, after.pv), _phase_is("Available", after),
                                  description=f"volume {after.pv} to be Available", timeout_s=s.timeouts.recover_s,
                                  progress=s.progress)
             again = _create_claim(s, claim, pod, self.storage_class, volume_name=after.pv)
             # bound before its pod exists: a pod whose claim is still unbound waits out the
             # scheduler's back-off (seconds) for nothing
-            bound = wait_for(pvs.claim_source(s.clients, s.namespace, claim), _claim_bound(after.pv),
+            bound = wait_for(claims.claim_source(s.clients, s.namespace, claim), _claim_bound(after.pv),
                              description=f"claim {claim} Bound to {after.pv}", timeout_s=s.timeouts.recover_s,
                              progress=s.progress)
             _create_pod(s, again)
@@ -176,10 +177,10 @@ class DataVolume:
     def wait_volume_deleted(self, after: ClaimDeleted) -> Recovery:
         """Delete class: the PV is gone. The measure is the reclaim time."""
         def gone(items: list[dict]) -> Check:
-            return Check(not items, "gone" if not items else pvs.pv_of(items[0]).phase)
+            return Check(not items, "gone" if not items else claims.pv_of(items[0]).phase)
 
         with self.scope.phase("recover"):
-            res = wait_for(pvs.source(self.scope.clients, after.pv), gone,
+            res = wait_for(claims.pv_source(self.scope.clients, after.pv), gone,
                            description=f"volume {after.pv} to be deleted with its claim",
                            timeout_s=self.scope.timeouts.recover_s, progress=self.scope.progress)
         timeline = Timeline(after.at).add("fault", after.at.mono, after.describe()).add(
@@ -209,7 +210,7 @@ def _phase_is(phase: str, after: ClaimDeleted):
     def check(items: list[dict]) -> Check:
         if not items:
             raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed; retention was expected")
-        got = pvs.pv_of(items[0]).phase
+        got = claims.pv_of(items[0]).phase
         return Check(got == phase, got)
     return check
 
@@ -222,10 +223,10 @@ def _wait_pod_ready(s: Scope, pod: str):
 
 def _create_claim(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
     c, ns = s.clients, s.namespace
-    labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": claim}
+    labels, _ = guard.app_labels(s.run.run_id, claim)
     handle = DataVolume(s, claim, pod, storage_class)
     handle.volume_name = volume_name
-    pvs.create_claim(c, ns, pvs.claim_manifest(claim, labels, storage_class, volume_name=volume_name))
+    claims.create_claim(c, ns, claims.claim_manifest(claim, labels, CLAIM_SIZE, storage_class, volume_name=volume_name))
     s.cleanups.defer(f"delete claim {ns}/{claim} and the volume it holds, whatever its reclaim policy",
                      lambda: reclaim(s, claim, handle.volume_name))
     return handle
@@ -233,7 +234,7 @@ def _create_claim(s: Scope, claim: str, pod: str, storage_class: str, volume_nam
 
 def _create_pod(s: Scope, handle: DataVolume) -> None:
     c, ns, pod = s.clients, s.namespace, handle.pod
-    labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": handle.claim}
+    labels, _ = guard.app_labels(s.run.run_id, handle.claim)
     c.core.create_namespaced_pod(ns, _consumer_pod(pod, handle.claim, labels))
     s.cleanups.defer(f"delete pod {ns}/{pod}",
                      lambda: ignore_not_found(c.core.delete_namespaced_pod, pod, ns, grace_period_seconds=0))
@@ -249,7 +250,7 @@ def _claim_bound(pv: str):
     def check(items: list[dict]) -> Check:
         if not items:
             return Check(False, "claim not there yet")
-        got = pvs.pvc_of(items[0])
+        got = claims.pvc_of(items[0])
         return Check(got.phase == "Bound" and got.volume_name == pv, f"{got.phase or 'Pending'}")
     return check
 
@@ -271,37 +272,19 @@ def reclaim(s: Scope, claim: str, volume_name: str | None = None) -> None:
     c, ns = s.clients, s.namespace
     name = volume_name
     try:
-        name = name or pvs.get_claim(c, ns, claim).volume_name
+        name = name or claims.claim_info(c, ns, claim).volume_name
     except Exception:  # noqa: BLE001 - the claim is already gone
         pass
     if name:
-        pvs.set_reclaim_policy(c, name, "Delete")
-    pvs.delete_claim(c, ns, claim)
+        claims.set_reclaim_policy(c, name, "Delete")
+    claims.delete_claim(c, ns, claim)
     if not name:
         return
     try:
-        pv = pvs.get(c, name)
+        pv = claims.get_pv(c, name)
     except Exception:  # noqa: BLE001 - already gone
         return
     if pv.phase == "Available":
-        pvs.delete(c, name)  # never re-bound: nothing will reclaim it (its directory stays on the node)
-    wait_for(pvs.source(c, name), lambda items: Check(not items, "gone" if not items else "present"),
+        claims.delete_pv(c, name)  # never re-bound: nothing will reclaim it (its directory stays on the node)
+    wait_for(claims.pv_source(c, name), lambda items: Check(not items, "gone" if not items else "present"),
              description=f"volume {name} to be deleted", timeout_s=s.timeouts.delete_s, progress=s.progress)
-
-
-def delete_claims_and_wait(s: Scope, selector: str) -> None:
-    """Cleanup for claims made by a StatefulSet: delete them and wait until their volumes are gone."""
-    c, ns = s.clients, s.namespace
-    items = c.core.list_namespaced_persistent_volume_claim(ns, label_selector=selector).items
-    names = {i.spec.volume_name for i in items if i.spec.volume_name}
-    for i in items:
-        pvs.delete_claim(c, ns, i.metadata.name)
-    if not names:
-        return
-
-    def gone(objs: list[dict]) -> Check:
-        left = sorted(n for n in names if any((o.get("metadata") or {}).get("name") == n for o in objs))
-        return Check(not left, f"{len(left)} volume(s) left" if left else "gone")
-
-    wait_for(ApiSource(c.core.list_persistent_volume), gone, description=f"the {len(names)} volume(s) of {selector}",
-             timeout_s=s.timeouts.delete_s, progress=s.progress)

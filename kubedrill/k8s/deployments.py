@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kubedrill.k8s.common import ignore_not_found, meta, selector_string
+from kubedrill.k8s.common import ignore_not_found, meta
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,3 @@ def scale(clients, namespace: str, name: str, replicas: int) -> None:
 def delete(clients, namespace: str, name: str) -> bool:
     return ignore_not_found(clients.apps.delete_namespaced_deployment, name, namespace,
                             propagation_policy="Foreground")
-
-
-def replicasets(clients, namespace: str, selector: dict[str, str]) -> tuple[str, ...]:
-    items = clients.apps.list_namespaced_replica_set(namespace, label_selector=selector_string(selector)).items
-    return tuple(sorted(r.metadata.name for r in items))

@@ -54,8 +54,3 @@ def wait_gone(clients, name: str, timeout_s: float, progress: Progress | None = 
     return wait_for(ApiSource(clients.core.list_namespace, field_selector=f"metadata.name={name}"),
                     gone, description=f"namespace {name} to be deleted", timeout_s=timeout_s,
                     progress=progress)
-
-
-def list_for_run(clients, run_id: str) -> tuple[str, ...]:
-    items = clients.core.list_namespace(label_selector=f"{guard.RUN_ID}={run_id}").items
-    return tuple(sorted(n.metadata.name for n in items))

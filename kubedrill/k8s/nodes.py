@@ -41,11 +41,6 @@ def workers(clients) -> tuple[NodeInfo, ...]:
     return tuple(n for n in list_nodes(clients) if not n.control_plane)
 
 
-def tainted_with(clients, key: str, value: str | None = None) -> tuple[NodeInfo, ...]:
-    return tuple(n for n in list_nodes(clients)
-                 if any(t.key == key and (value is None or t.value == value) for t in n.taints))
-
-
 def add_taint(clients, node: str, key: str, value: str, effect: str) -> None:
     obj = clients.core.read_node(node)
     taints = list(obj.spec.taints or [])

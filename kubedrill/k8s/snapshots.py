@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
 
 from kubernetes.client.rest import ApiException
 
@@ -42,11 +41,6 @@ def list_contents(clients) -> tuple[ContentInfo, ...]:
         out.append(ContentInfo(item["metadata"]["name"], ref.get("namespace", ""), ref.get("name", ""),
                                (item.get("spec") or {}).get("deletionPolicy", "")))
     return tuple(sorted(out))
-
-
-def contents_pointing_at(clients, namespaces: Iterable[str]) -> tuple[ContentInfo, ...]:
-    wanted = set(namespaces)
-    return tuple(c for c in list_contents(clients) if c.snapshot_namespace in wanted)
 
 
 # --- VolumeSnapshots: create, read, wait readyToUse; contents: read, force-delete ---------

@@ -148,7 +148,7 @@ def start(scope: Scope, url: str, name: str = "prober", interval_s: float = 0.1,
     returns once its first request has succeeded (the pod is Ready)."""
     s = scope
     s.guard.check_namespace(s.namespace, "start a prober in")
-    labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": name, "app.kubernetes.io/component": "prober"}
+    labels = {**guard.app_labels(s.run.run_id, name)[0], "app.kubernetes.io/component": "prober"}
     body = {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
         "spec": {

@@ -11,7 +11,6 @@ reports/results.json is described by schemas/results.schema.json (``SCHEMA_VERSI
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence

@@ -129,8 +129,7 @@ def create_deployment(scope: Scope, name: str = "web", replicas: int = 3,
 
 def _create_deployment(scope: Scope, name: str, replicas: int, pod_spec: dict[str, Any] | None) -> Deployment:
     scope.guard.check_namespace(scope.namespace, "create a deployment in")
-    labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
-    selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
+    labels, selector = guard.app_labels(scope.run.run_id, name)
     body = deployments.manifest(name, labels, replicas, pod_spec or web_pod_spec(), selector)
     deployments.create(scope.clients, scope.namespace, body)
     scope.cleanups.defer(f"delete deployment {scope.namespace}/{name}",

@@ -40,7 +40,7 @@ from kubedrill import guard, journal
 from kubedrill.data import oracle
 from kubedrill.workloads import postgres
 from kubedrill.errors import DataLost, ExecFailed, GuardRefused, RestoreFailed
-from kubedrill.k8s import events, pods, podexec, pvcs, snapshots, statefulsets
+from kubedrill.k8s import claims, events, pods, podexec, snapshots, statefulsets
 from kubedrill.k8s.podsession import Session
 from kubedrill.observe.measure import Instant, Recovery, Rpo, Timeline
 from kubedrill.data.writer import Ack, RecordWriter
@@ -340,10 +340,10 @@ class Database:
             phase = ((items[0].get("status") or {}).get("phase") if items else "absent") or "Pending"
             return Check(phase == "Bound", phase)
 
-        got = wait_for(pvcs.claim_source(s.clients, self.namespace, self.claim), bound,
+        got = wait_for(claims.claim_source(s.clients, self.namespace, self.claim), bound,
                        description=f"claim {self.namespace}/{self.claim} to be Bound",
                        timeout_s=s.timeouts.deploy_s, progress=s.progress)
-        pv = pvcs.get_pv(s.clients, got.items[0]["spec"]["volumeName"])
+        pv = claims.read_pv(s.clients, got.items[0]["spec"]["volumeName"])
         if pv is None:
             raise RestoreFailed(f"claim {self.claim} is Bound to a volume that does not exist")
         return pv
@@ -368,7 +368,7 @@ class Database:
         steps: list[Step] = []
         pv = self.volume()
         handle = pv["spec"]["csi"]["volumeHandle"]
-        node = pvcs.pv_node(pv) or (self.pods()[0].node if self.pods() else "")
+        node = claims.pv_node(pv) or (self.pods()[0].node if self.pods() else "")
         started = Instant.now()
         if quiesce:
             with self.step("quiesce: pause the writer", steps) as d:
@@ -433,7 +433,7 @@ class Database:
             (pod,) = [p for p in self.pods() if not p.terminating][:1] or [None]
             if pod is None:
                 raise RestoreFailed(f"no running pod of {self.name} to lose")
-            claim = pvcs.get_claim(s.clients, self.namespace, self.claim)
+            claim = claims.get_claim(s.clients, self.namespace, self.claim)
             if claim is None:
                 raise RestoreFailed(f"claim {self.claim} does not exist")
             s.guard.check_object(dict(pod.labels), self.namespace, f"pod {pod.name}")
@@ -444,7 +444,7 @@ class Database:
                              "nothing to undo: the restore recreates the claim; the namespace's deletion removes it"))
             last = self.writer.state().last
             at = Instant.now()
-            pvcs.delete_claim(s.clients, self.namespace, self.claim, claim["metadata"]["uid"])
+            claims.delete_claim(s.clients, self.namespace, self.claim, claim["metadata"]["uid"])
             pods.delete(s.clients, self.namespace, pod.name, pod.uid, 0)
             s.journal.resolve(entry)
             loss = VolumeLoss(self.namespace, self.name, pod.name, pod.uid, self.claim, claim["metadata"]["uid"],
@@ -464,9 +464,9 @@ class Database:
         with s.phase("recover"):
             self._clear(after, steps)
             with self.step("restore: claim from the VolumeSnapshot", steps) as d:
-                body = pvcs.claim_manifest(self.claim, {**guard.labels(s.run.run_id), **self.selector},
+                body = claims.claim_manifest(self.claim, {**guard.labels(s.run.run_id), **self.selector},
                                            snap.size or self.size, snapshot=snap.name, node=snap.node or None)
-                created = pvcs.create_claim(s.clients, self.namespace, body)
+                created = claims.create_claim(s.clients, self.namespace, body)
                 marks.append(("claim created", Instant.now().mono, f"{self.claim} from {snap.name} on {snap.node}"))
                 d.append(f"{self.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
             with self.step("restore: volume provisioned from the snapshot", steps) as d:
@@ -486,7 +486,7 @@ class Database:
                     raise RestoreFailed(f"{self.kind} {self.name} is Ready on the restored volume but does not "
                                         f"answer a query: {answer}", elapsed_s=answered.mono - origin.mono)
                 d.append(answer)
-        pv = pvcs.get_claim(s.clients, self.namespace, self.claim) or {}
+        pv = claims.get_claim(s.clients, self.namespace, self.claim) or {}
         timeline = Timeline(origin)
         cut_at = snap.cut.at
         timeline = timeline.add("cut", cut_at.mono, snap.cut.describe())
@@ -527,18 +527,18 @@ class Database:
 
     def _remove_recreated_claim(self, after: VolumeLoss) -> str:
         s = self.scope
-        claim = pvcs.get_claim(s.clients, self.namespace, self.claim)
+        claim = claims.get_claim(s.clients, self.namespace, self.claim)
         if claim is None:
             return "none"
         uid = claim["metadata"]["uid"]
         labels = (claim.get("metadata") or {}).get("labels")
         s.guard.check_object(labels, self.namespace, f"claim {self.claim}")
-        pvcs.delete_claim(s.clients, self.namespace, self.claim, uid)
+        claims.delete_claim(s.clients, self.namespace, self.claim, uid)
 
         def gone(items):
             return Check(not items, "gone" if not items else "terminating")
 
-        wait_for(pvcs.claim_source(s.clients, self.namespace, self.claim), gone,
+        wait_for(claims.claim_source(s.clients, self.namespace, self.claim), gone,
                  description=f"claim {self.namespace}/{self.claim} to be deleted",
                  timeout_s=s.timeouts.delete_s, progress=s.progress)
         return ("the lost claim finished deleting" if uid == after.claim_uid
@@ -645,10 +645,9 @@ def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None,
     size = size or ("256Mi" if kind == POSTGRES else "16Mi")
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a StatefulSet in")
-        labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
-        selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
+        labels, selector = guard.app_labels(scope.run.run_id, name)
         spec = pod_spec or (postgres.pod_spec() if kind == POSTGRES else file_pod_spec())
-        template = pvcs.claim_manifest(CLAIM, labels, size)
+        template = claims.claim_manifest(CLAIM, labels, size)
         template.pop("apiVersion")
         template.pop("kind")
         body = statefulsets.manifest(name, labels, 1, spec, selector, name, [template],
@@ -679,7 +678,7 @@ def lose_snapshot_content(scope: Scope, snap: SnapshotTaken) -> str:
         scope.guard.check_namespace(snap.namespace, "delete a VolumeSnapshotContent of")
         # while the source claim exists, the snapshot-controller recreates a deleted content and
         # the driver answers CreateSnapshot from its store: wait until the claim is gone
-        wait_for(pvcs.claim_source(scope.clients, snap.namespace, snap.claim),
+        wait_for(claims.claim_source(scope.clients, snap.namespace, snap.claim),
                  lambda items: Check(not items, "gone" if not items else "still there"),
                  description=f"source claim {snap.namespace}/{snap.claim} to be gone",
                  timeout_s=scope.timeouts.delete_s, progress=scope.progress)

@@ -65,12 +65,6 @@ def psql(clients, namespace: str, pod: str, sql: str, timeout_s: float = 60.0) -
                        timeout_s=timeout_s, check=False)
 
 
-def create_table(clients, namespace: str, pod: str, timeout_s: float = 60.0) -> None:
-    r = psql(clients, namespace, pod, CREATE_TABLE, timeout_s)
-    if r.exit_code != 0:
-        raise ExecFailed(f"cannot create {TABLE} in {namespace}/{pod}: {r.stderr.strip()[:300]}")
-
-
 def checkpoint(clients, namespace: str, pod: str, timeout_s: float = 60.0) -> str:
     r = psql(clients, namespace, pod, "CHECKPOINT;", timeout_s)
     if r.exit_code != 0:

@@ -177,8 +177,7 @@ def create(scope: Scope, kind: str, name: str = "web", replicas: int = 3,
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, f"create a {kind} in")
-        labels = {**guard.labels(scope.run.run_id), "app.kubernetes.io/name": name}
-        selector = {"app.kubernetes.io/name": name, guard.RUN_ID: scope.run.run_id}
+        labels, selector = guard.app_labels(scope.run.run_id, name)
         spec = pod_spec or web_pod_spec()
         c, ns = scope.clients, scope.namespace
         if kind == "ReplicationController":

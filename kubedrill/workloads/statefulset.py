@@ -14,14 +14,13 @@ from typing import Any
 
 from kubedrill import guard, pins
 from kubedrill.data import oracle
-from kubedrill.faults import volumes
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.k8s.podexec import ExecFailed
-from kubedrill.k8s import podexec, pods, services, statefulsets
-from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.k8s import claims, podexec, pods, services, statefulsets
+from kubedrill.k8s.common import selector_string
+from kubedrill.observe.measure import Instant, Recovery
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
-from kubedrill.wait import wait_for
 from kubedrill.workloads.base import WEB_PORT, Workload
 
 DATA_DIR = "/data"
@@ -168,8 +167,7 @@ def create(scope: Scope, name: str = "db", replicas: int = 3, volume: str = "per
     with scope.phase("deploy"):
         s, c, ns = scope, scope.clients, scope.namespace
         s.guard.check_namespace(ns, "create a statefulset in")
-        labels = {**guard.labels(s.run.run_id), "app.kubernetes.io/name": name}
-        selector = {"app.kubernetes.io/name": name, guard.RUN_ID: s.run.run_id}
+        labels, selector = guard.app_labels(s.run.run_id, name)
         svc = services.manifest(name, labels, selector, WEB_PORT, headless=True)
         services.create(c, ns, svc)
         s.cleanups.defer(f"delete service {ns}/{name}", lambda: services.delete(c, ns, name))
@@ -186,7 +184,7 @@ def create(scope: Scope, name: str = "db", replicas: int = 3, volume: str = "per
         if templates:
             # registered before the create on purpose: it must run after the StatefulSet's delete
             s.cleanups.defer(f"delete the claims of statefulset {ns}/{name} and wait for their volumes",
-                             lambda: volumes.delete_claims_and_wait(s, ",".join(f"{k}={v}" for k, v in sorted(selector.items()))))
+                             lambda: claims.delete_claims_and_wait(c, ns, selector_string(selector), s.timeouts.delete_s, s.progress))
         statefulsets.create(c, ns, body)
         s.cleanups.defer(f"delete statefulset {ns}/{name}", lambda: statefulsets.delete(c, ns, name))
         handle = StatefulSet(s, name, selector, replicas, volume)

@@ -9,7 +9,7 @@ import pytest
 
 from kubedrill.data import oracle
 from kubedrill.errors import DataLost, ExecFailed, RecoveryFailed, RestoreFailed, SnapshotNotReady, WaitTimeout
-from kubedrill.k8s import events, pvcs, snapshots
+from kubedrill.k8s import claims, events, snapshots
 from kubedrill.data.writer import RecordWriter
 
 
@@ -71,17 +71,17 @@ def test_the_oracle_names_what_an_older_snapshot_misses_and_what_came_back_after
 
 
 def test_a_restore_claim_is_pinned_to_the_snapshots_node_and_names_its_source():
-    body = pvcs.claim_manifest("data-pg-0", {"a": "b"}, "256Mi", snapshot="snap", node="worker2")
+    body = claims.claim_manifest("data-pg-0", {"a": "b"}, "256Mi", snapshot="snap", node="worker2")
     assert body["spec"]["dataSource"] == {"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot",
                                           "name": "snap"}
-    assert body["metadata"]["annotations"] == {pvcs.SELECTED_NODE: "worker2"}
-    assert "annotations" not in pvcs.claim_manifest("x", {}, "1Mi")["metadata"]
+    assert body["metadata"]["annotations"] == {claims.SELECTED_NODE: "worker2"}
+    assert "annotations" not in claims.claim_manifest("x", {}, "1Mi")["metadata"]
 
 
 def test_the_node_of_a_volume_and_of_a_snapshot():
     pv = {"spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
         {"key": "topology.hostpath.csi.kubedrill.io/node", "operator": "In", "values": ["kubedrill-worker"]}]}]}}}}
-    assert pvcs.pv_node(pv) == "kubedrill-worker" and pvcs.pv_node({}) == ""
+    assert claims.pv_node(pv) == "kubedrill-worker" and claims.pv_node({}) == ""
     assert snapshots.content_node({"metadata": {"labels": {snapshots.NODE_LABEL: "kubedrill-worker2"}}}) == \
         "kubedrill-worker2"
     assert snapshots.content_node(None) == ""

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from kubedrill import run
-from kubedrill.faults import core as faults
+from kubedrill.faults import targets as faults
 from kubedrill.report import results as report
 from kubedrill.errors import FaultFailed
 from kubedrill.run import Cleanups, Run, Signals

@@ -1,0 +1,181 @@
+"""PersistentVolumeClaims and the PersistentVolumes that bind them: the one claims module.
+
+Probes read (frozen ``PvcInfo`` / ``PvInfo`` records, or the raw object where a caller needs its
+labels or node affinity); verbs act (create, from a VolumeSnapshot or bound to a volume by name;
+delete, with a UID precondition; release a Retained volume; delete a run's claims and wait until
+their volumes are gone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
+
+from kubedrill.k8s.common import ignore_not_found, meta
+from kubedrill.wait import ApiSource, Check, Progress, wait_for
+
+# the annotation the scheduler sets on a WaitForFirstConsumer claim; set by hand, it makes that
+# node's provisioner create the volume there (how a restore is pinned to a snapshot's node)
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
+
+
+@dataclass(frozen=True, order=True)
+class PvInfo:
+    name: str
+    uid: str
+    phase: str
+    reclaim_policy: str
+    claim_namespace: str
+    claim_name: str
+    volume_handle: str
+
+
+@dataclass(frozen=True, order=True)
+class PvcInfo:
+    name: str
+    uid: str
+    phase: str
+    volume_name: str
+
+
+def pv_of(obj: dict[str, Any]) -> PvInfo:
+    """PvInfo from a raw PV dict (watch events, reads)."""
+    spec, m = obj.get("spec") or {}, meta(obj)
+    ref = spec.get("claimRef") or {}
+    return PvInfo(m.get("name", ""), m.get("uid", ""), (obj.get("status") or {}).get("phase", ""),
+                  spec.get("persistentVolumeReclaimPolicy", ""), ref.get("namespace", ""),
+                  ref.get("name", ""), (spec.get("csi") or {}).get("volumeHandle", ""))
+
+
+def pvc_of(obj: dict[str, Any]) -> PvcInfo:
+    """PvcInfo from a raw claim dict (watch events, reads)."""
+    m = meta(obj)
+    return PvcInfo(m.get("name", ""), m.get("uid", ""), (obj.get("status") or {}).get("phase", ""),
+                   (obj.get("spec") or {}).get("volumeName") or "")
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+def claim_manifest(name: str, labels: dict[str, str], size: str, storage_class: str | None = None,
+                   snapshot: str | None = None, node: str | None = None,
+                   volume_name: str | None = None) -> dict[str, Any]:
+    """A ReadWriteOnce claim; from a VolumeSnapshot (``snapshot``), pinned to a node's
+    provisioner (``node``), or bound to an existing volume by name (``volume_name``)."""
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    if snapshot:
+        spec["dataSource"] = {"apiGroup": "snapshot.storage.k8s.io", "kind": "VolumeSnapshot", "name": snapshot}
+    if volume_name:
+        spec["volumeName"] = volume_name
+    metadata: dict[str, Any] = {"name": name, "labels": labels}
+    if node:
+        metadata["annotations"] = {SELECTED_NODE: node}
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
+
+
+def create_claim(clients, namespace: str, body: dict[str, Any]) -> PvcInfo:
+    obj = clients.core.create_namespaced_persistent_volume_claim(namespace, body)
+    return pvc_of(clients.api.sanitize_for_serialization(obj))
+
+
+def get_claim(clients, namespace: str, name: str) -> dict[str, Any] | None:
+    """The raw claim (its labels are checked by the guard), None when it does not exist."""
+    try:
+        return clients.api.sanitize_for_serialization(
+            clients.core.read_namespaced_persistent_volume_claim(name, namespace))
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def claim_info(clients, namespace: str, name: str) -> PvcInfo:
+    """The claim as a record (raises when it does not exist)."""
+    obj = clients.core.read_namespaced_persistent_volume_claim(name, namespace)
+    return pvc_of(clients.api.sanitize_for_serialization(obj))
+
+
+def delete_claim(clients, namespace: str, name: str, uid: str | None = None) -> bool:
+    """Delete a claim (precondition: this exact UID when given). False when already gone."""
+    body = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=uid)) if uid else None
+    return ignore_not_found(clients.core.delete_namespaced_persistent_volume_claim, name, namespace, body=body)
+
+
+def claim_source(clients, namespace: str, name: str) -> ApiSource:
+    return ApiSource(clients.core.list_namespaced_persistent_volume_claim, namespace,
+                     field_selector=f"metadata.name={name}")
+
+
+def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: float,
+                           progress: Progress | None = None) -> None:
+    """Delete the claims matching ``selector`` (a StatefulSet's) and wait until their volumes
+    are gone: no PV is left behind by a run."""
+    items = clients.core.list_namespaced_persistent_volume_claim(namespace, label_selector=selector).items
+    names = {i.spec.volume_name for i in items if i.spec.volume_name}
+    for i in items:
+        delete_claim(clients, namespace, i.metadata.name)
+    if not names:
+        return
+
+    def gone(objs: list[dict]) -> Check:
+        left = sorted(n for n in names if any(meta(o).get("name") == n for o in objs))
+        return Check(not left, f"{len(left)} volume(s) left: {', '.join(left)}" if left else "gone")
+
+    wait_for(ApiSource(clients.core.list_persistent_volume), gone,
+             description=f"the {len(names)} volume(s) of the claims {selector} in {namespace} to be deleted",
+             timeout_s=timeout_s, progress=progress)
+
+
+# --- volumes --------------------------------------------------------------------------------
+
+def list_pvs(clients) -> tuple[PvInfo, ...]:
+    items = clients.api.sanitize_for_serialization(clients.core.list_persistent_volume()).get("items") or []
+    return tuple(sorted(pv_of(p) for p in items))
+
+
+def get_pv(clients, name: str) -> PvInfo:
+    return pv_of(clients.api.sanitize_for_serialization(clients.core.read_persistent_volume(name)))
+
+
+def read_pv(clients, name: str) -> dict[str, Any] | None:
+    """The raw volume (for its node affinity), None when it does not exist."""
+    try:
+        return clients.api.sanitize_for_serialization(clients.core.read_persistent_volume(name))
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def pv_node(pv: dict[str, Any] | None) -> str:
+    """The node a node-local PV is pinned to (its node affinity), "" when none."""
+    terms = ((((pv or {}).get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get(
+        "nodeSelectorTerms") or []
+    for term in terms:
+        for expr in term.get("matchExpressions") or []:
+            if expr.get("operator") == "In" and expr.get("values"):
+                return expr["values"][0]
+    return ""
+
+
+def pv_source(clients, name: str) -> ApiSource:
+    return ApiSource(clients.core.list_persistent_volume, field_selector=f"metadata.name={name}")
+
+
+def clear_claim_ref(clients, name: str) -> None:
+    """Make a Released volume Available again (the documented manual reclaim)."""
+    clients.core.patch_persistent_volume(name, {"spec": {"claimRef": None}})
+
+
+def set_reclaim_policy(clients, name: str, policy: str) -> bool:
+    """False when the PV is already gone."""
+    return ignore_not_found(clients.core.patch_persistent_volume, name,
+                            {"spec": {"persistentVolumeReclaimPolicy": policy}})
+
+
+def delete_pv(clients, name: str) -> bool:
+    return ignore_not_found(clients.core.delete_persistent_volume, name)
