@@ -11,7 +11,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
-from kubedrill import guard
+from kubedrill import guard, pins
 from kubedrill.errors import ClusterUnreachable, UsageError
 
 
@@ -23,8 +23,6 @@ def default_kubeconfig() -> Path:
 
 
 def default_context() -> str:
-    from kubedrill import pins
-
     return f"kind-{pins.cluster_name()}"
 
 

@@ -21,7 +21,8 @@ class NodeContainer:
         return self.state == "running"
 
 
-def _docker(*args: str, timeout: float = 60) -> str:
+def cli(*args: str, timeout: float = 60) -> str:
+    """``docker <args>``: its stdout; FaultFailed when it fails or takes longer than ``timeout``."""
     exe = shutil.which("docker")
     if not exe:
         raise UsageError("docker CLI not found: node faults need docker")
@@ -39,26 +40,26 @@ def available() -> bool:
     if not shutil.which("docker"):
         return False
     try:
-        _docker("version", "--format", "{{.Server.Version}}", timeout=10)
+        cli("version", "--format", "{{.Server.Version}}", timeout=10)
     except FaultFailed:
         return False
     return True
 
 
 def node_containers(cluster: str) -> tuple[NodeContainer, ...]:
-    out = _docker("ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={cluster}",
+    out = cli("ps", "-a", "--filter", f"label={KIND_CLUSTER_LABEL}={cluster}",
                   "--format", "{{.Names}}\t{{.State}}")
     rows = [line.split("\t") for line in out.splitlines() if line.strip()]
     return tuple(sorted(NodeContainer(r[0], r[1] if len(r) > 1 else "") for r in rows))
 
 
 def is_running(container: str) -> bool:
-    return _docker("inspect", "--format", "{{.State.Running}}", container).strip() == "true"
+    return cli("inspect", "--format", "{{.State.Running}}", container).strip() == "true"
 
 
 def stop(container: str, timeout_s: int = 10) -> None:
-    _docker("stop", "--time", str(timeout_s), container, timeout=timeout_s + 60)
+    cli("stop", "--time", str(timeout_s), container, timeout=timeout_s + 60)
 
 
 def start(container: str) -> None:
-    _docker("start", container)
+    cli("start", container)

@@ -79,7 +79,8 @@ class VolumeLost(DataLost):
 
 
 class ExecFailed(KubedrillError):
-    """A command run in a pod (kubectl exec) failed or exited non-zero."""
+    """A command run in a pod failed: it exited non-zero, the exec could not be opened, or its
+    session broke or ended (kubedrill.k8s.podexec, kubedrill.k8s.podsession)."""
 
 
 class SnapshotNotReady(WaitTimeout):

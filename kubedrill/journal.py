@@ -9,7 +9,9 @@ File format: one JSON object per line in ``<state dir>/journal/<run id>.jsonl``:
      "description": "..."}, "run_id": ..., "kubeconfig": ..., "context": ..., "pid": ..., "host": ...}
     {"op": "resolved", "id": 3}
 
-An intent without a matching ``resolved`` line is pending.
+An intent without a matching ``resolved`` line is pending. The undo actions, their records
+(``Undo``, ``Entry``) and the executors that carry them out are in kubedrill.undo; they are
+re-exported here, so ``journal.Undo(journal.NOTHING, ...)`` reads as before.
 """
 
 from __future__ import annotations
@@ -25,15 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from kubedrill.config import parse_timeout_scale
 from kubedrill.errors import KubedrillError
+from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RELEASE_LEASE, REMOVE_TAINT, UNCORDON, Entry,
+                            Executor, Undo, default_executors)
 
-# undo actions understood by replay
-DOCKER_START = "docker_start"          # args: container
-REMOVE_TAINT = "remove_taint"          # args: node, key, value, effect
-DELETE_NAMESPACE = "delete_namespace"  # args: namespace
-RELEASE_LEASE = "release_lease"        # args: namespace, name
-NOTHING = "nothing"                    # e.g. a deleted pod: its owner recreates it; args: owner
-UNCORDON = "uncordon"                  # args: node (a drain's cordon)
+__all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON",
+           "Undo", "Entry", "Executor", "Journal", "JournalFile", "ReplayReport", "state_dir", "journal_dir",
+           "read", "journals", "replay", "default_executors", "main"]
 
 
 def state_dir() -> Path:
@@ -42,37 +43,6 @@ def state_dir() -> Path:
 
 def journal_dir() -> Path:
     return state_dir() / "journal"
-
-
-@dataclass(frozen=True)
-class Undo:
-    action: str
-    args: Mapping[str, str]
-    description: str
-
-    def as_dict(self) -> dict:
-        return {"action": self.action, "args": dict(self.args), "description": self.description}
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    run_id: str
-    what: str
-    undo: Undo
-    kubeconfig: str
-    context: str
-    pid: int
-    host: str
-    ts: float
-
-    @staticmethod
-    def from_dict(d: dict) -> "Entry":
-        u = d["undo"]
-        return Entry(int(d["id"]), d["run_id"], d["what"],
-                     Undo(u["action"], dict(u.get("args") or {}), u.get("description", "")),
-                     d.get("kubeconfig", ""), d.get("context", ""), int(d.get("pid", 0)),
-                     d.get("host", ""), float(d.get("ts", 0)))
 
 
 def _append(path: Path, obj: dict) -> None:
@@ -88,15 +58,17 @@ def _append(path: Path, obj: dict) -> None:
 class Journal:
     """The journal of one run."""
 
-    def __init__(self, directory: Path | str, run_id: str, kubeconfig: str = "", context: str = ""):
+    def __init__(self, directory: Path | str, run_id: str, kubeconfig: str = "", context: str = "",
+                 pending: Iterable[Entry] = ()):
+        """``pending``: the entries still pending when a journal on disk is taken up again (replay)."""
         self.directory = Path(directory)
         self.run_id = run_id
         self.kubeconfig = str(kubeconfig)
         self.context = context
         self.path = self.directory / f"{run_id}.jsonl"
         self._lock = threading.Lock()
-        self._next = 1
-        self._pending: dict[int, Entry] = {}
+        self._pending: dict[int, Entry] = {e.id: e for e in pending}
+        self._next = max(self._pending, default=0) + 1
 
     def record(self, what: str, undo: Undo) -> Entry:
         """Write (and fsync) what is about to happen and how to undo it. Call BEFORE acting."""
@@ -190,9 +162,6 @@ def journals(directory: Path | str | None = None) -> tuple[JournalFile, ...]:
     return tuple(read(p) for p in sorted(d.glob("*.jsonl")))
 
 
-Executor = Callable[[Entry], str]
-
-
 @dataclass(frozen=True)
 class ReplayReport:
     undone: tuple[str, ...] = ()
@@ -218,8 +187,7 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
         if not include_live and _alive(jf.pid, jf.host):
             live.append(jf.run_id)
             continue
-        journal = Journal(jf.path.parent, jf.run_id)
-        journal._pending = {e.id: e for e in jf.pending}
+        journal = Journal(jf.path.parent, jf.run_id, pending=jf.pending)
         for entry in reversed(jf.pending):
             fn = execs.get(entry.undo.action)
             try:
@@ -244,72 +212,13 @@ def _one_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
-# --- real executors -------------------------------------------------------------------------
-
-def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
-    from kubedrill import client as kclient
-    from kubedrill import docker, guard
-    from kubedrill.config import Timeouts
-    from kubedrill.k8s import namespaces, nodes
-
-    timeouts = Timeouts().scaled(timeout_scale)
-    cache: dict[tuple[str, str], object] = {}
-
-    def clients(entry: Entry):
-        key = (entry.kubeconfig, entry.context)
-        if key not in cache:
-            # the context was allowed when the journal was written; it is not re-judged here
-            cache[key] = kclient.load(entry.kubeconfig or None, entry.context or None,
-                                      allowed_contexts=(entry.context,), timeout_s=timeouts.api_s)
-        return cache[key]
-
-    def docker_start(entry: Entry) -> str:
-        name = entry.undo.args["container"]
-        if docker.is_running(name):
-            return f"node container {name} was already running"
-        docker.start(name)
-        return f"started node container {name}"
-
-    def remove_taint(entry: Entry) -> str:
-        a = entry.undo.args
-        removed = nodes.remove_taint(clients(entry), a["node"], a["key"], a.get("value"), a.get("effect"))
-        return (f"removed taint {a['key']}:{a.get('effect')} from node {a['node']}" if removed
-                else f"taint {a['key']} was already gone from node {a['node']}")
-
-    def delete_namespace(entry: Entry) -> str:
-        ns = entry.undo.args["namespace"]
-        c = clients(entry)
-        gone_already = namespaces.delete(c, ns, run_id=entry.run_id)
-        namespaces.wait_gone(c, ns, timeouts.delete_s)
-        return f"namespace {ns} was already gone" if gone_already else f"deleted namespace {ns}"
-
-    def release_lease(entry: Entry) -> str:
-        a = entry.undo.args
-        if guard.release_lease(clients(entry), entry.run_id, a["namespace"], a["name"]):
-            return f"released drill lock {a['namespace']}/{a['name']}"
-        return f"drill lock {a['namespace']}/{a['name']} was not held by the run"
-
-    def nothing(entry: Entry) -> str:
-        return entry.undo.description or "nothing to undo"
-
-    def uncordon(entry: Entry) -> str:
-        node = entry.undo.args["node"]
-        changed = nodes.set_unschedulable(clients(entry), node, False)
-        return f"uncordoned node {node}" if changed else f"node {node} was already schedulable"
-
-    return {DOCKER_START: docker_start, REMOVE_TAINT: remove_taint,
-            DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing,
-            UNCORDON: uncordon}
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
         self.exit(2, f"kubedrill: error: {message} (see --help)\n")
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = _Parser(prog="python -m kubedrill.journal",
-                                     description="Show or replay (undo) the kubedrill fault journal.")
+    parser = _Parser(prog="python -m kubedrill.journal", description="Show or replay (undo) the kubedrill fault journal.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--replay", action="store_true", help="undo every pending entry; say what was undone")
     mode.add_argument("--replay-if-needed", action="store_true", help="like --replay, silent when empty")
@@ -317,7 +226,6 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--dir", default=None, help="journal directory (default .kubedrill/journal)")
     parser.add_argument("--timeout-scale", default="1", help="scale the deadlines of undo waits")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    from kubedrill.config import parse_timeout_scale
 
     def say(line: str) -> None:
         print(f"kubedrill: {line}", flush=True)

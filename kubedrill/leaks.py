@@ -12,6 +12,7 @@ from typing import Iterable
 from kubernetes.client.rest import ApiException
 
 from kubedrill import docker, guard
+from kubedrill.client import Clients
 from kubedrill.k8s import claims, nodes, snapshots
 
 
@@ -38,7 +39,7 @@ class LeakReport:
         return tuple(out)
 
 
-def _labelled(clients, selector: str) -> list[str]:
+def _labelled(clients: Clients, selector: str) -> list[str]:
     found: list[str] = []
     checks = [
         ("Namespace", lambda: clients.core.list_namespace(label_selector=selector)),
@@ -78,7 +79,7 @@ def run_namespace_prefix(run_id: str) -> str:
     return f"kd-{run_id}-"
 
 
-def check(clients, run_id: str, namespaces: Iterable[str], kind_cluster: str | None) -> LeakReport:
+def check(clients: Clients, run_id: str, namespaces: Iterable[str], kind_cluster: str | None) -> LeakReport:
     """``namespaces``: the run's namespaces; any namespace named after the run counts too."""
     named = set(namespaces)
     prefix = run_namespace_prefix(run_id)

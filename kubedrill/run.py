@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from kubedrill.config import PHASES, Timeouts
 from kubedrill.errors import UsageError
@@ -32,6 +32,14 @@ PHASE_TITLES = {
 }
 
 Log = Callable[[str], None]
+
+
+class PhaseListener(Protocol):
+    """Told when a phase (or a named step inside one) starts and ends, e.g. the Allure steps."""
+
+    def start(self, name: str, title: str) -> None: ...
+
+    def end(self, name: str, title: str, ok: bool) -> None: ...
 
 
 def new_run_id(now: _dt.datetime | None = None) -> str:
@@ -147,7 +155,7 @@ class Run:
     warn: Log = print
     pause_at: tuple[str, str] | None = None
     pause_file: str | None = None
-    phase_listeners: list = field(default_factory=list)
+    phase_listeners: list[PhaseListener] = field(default_factory=list)
     results: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -161,6 +169,29 @@ class Run:
             self.results[self.results.index(entry)] = (scenario, new)
         else:
             self.results.append((scenario, new))
+
+    # --- phase listeners: one rule, a failing listener is a warning and never masks the result ---
+    def listen(self, listener: PhaseListener) -> None:
+        self.phase_listeners.append(listener)
+
+    def listeners_start(self, name: str, title: str) -> None:
+        for listener in list(self.phase_listeners):
+            try:
+                listener.start(name, title)
+            except Exception as exc:  # noqa: BLE001 - a listener (a report) never breaks a drill
+                self._listener_failed(listener, f"the start of {name}", exc)
+
+    def listeners_end(self, name: str, title: str, ok: bool) -> None:
+        for listener in list(self.phase_listeners):
+            try:
+                listener.end(name, title, ok)
+            except Exception as exc:  # noqa: BLE001 - a listener (a report) never masks the result
+                self._listener_failed(listener, f"the end of {name}", exc)
+
+    def _listener_failed(self, listener: PhaseListener, when: str, exc: Exception) -> None:
+        text = str(exc).strip().splitlines()
+        self.warn(f"phase listener {type(listener).__name__} failed at {when}: "
+                  f"{text[0] if text else type(exc).__name__}")
 
     def rng(self, scope: str = "") -> random.Random:
         """Random choices for one scenario: from the run's seed and the scenario's id,
@@ -176,8 +207,7 @@ class Run:
         where = f"[{scope}] " if scope else ""
         start = time.monotonic()
         self.log(f"{where}phase {title}: start")
-        for listener in self.phase_listeners:
-            listener.start(name, title)
+        self.listeners_start(name, title)
         ok = False
         try:
             self.pause_point(name, "start")
@@ -187,8 +217,7 @@ class Run:
         finally:
             took = time.monotonic() - start
             self.log(f"{where}phase {title}: {'end' if ok else 'FAILED'} ({took:.1f}s)")
-            for listener in self.phase_listeners:
-                listener.end(name, title, ok)
+            self.listeners_end(name, title, ok)
 
     def pause_point(self, phase: str, where: str = "start") -> None:
         if self.pause_at != (phase, where):

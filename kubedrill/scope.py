@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from kubedrill.client import Clients
+from kubedrill.config import Timeouts
 from kubedrill.guard import Guard
 from kubedrill.journal import Journal
 from kubedrill.run import Cleanups, Run
@@ -15,7 +17,7 @@ from kubedrill.wait import Progress
 @dataclass
 class Scope:
     run: Run
-    clients: object
+    clients: Clients
     guard: Guard
     journal: Journal
     cleanups: Cleanups
@@ -28,7 +30,7 @@ class Scope:
         self.rng = self.run.rng(self.name)
 
     @property
-    def timeouts(self):
+    def timeouts(self) -> Timeouts:
         return self.run.timeouts
 
     def phase(self, name: str):

@@ -50,9 +50,9 @@ class Report:
         if self.missing:
             parts.append("data lost: records " + ", ".join(_range(a, b) for a, b in self.missing) + " missing")
         if self.corrupt_lines:
-            parts.append(f"corrupt records on lines {_ranges(self.corrupt_lines)}")
+            parts.append(f"corrupt records on lines {describe_ranges(self.corrupt_lines)}")
         if self.unexpected:
-            parts.append(f"records {_ranges(self.unexpected)} present but written after the recovery point")
+            parts.append(f"records {describe_ranges(self.unexpected)} present but written after the recovery point")
         return "; ".join(parts) or f"records 1–{self.highest} intact"
 
 
@@ -60,7 +60,8 @@ def _range(a: int, b: int) -> str:
     return f"{a}" if a == b else f"{a}–{b}"
 
 
-def _ranges(values: tuple[int, ...]) -> str:
+def describe_ranges(values) -> str:
+    """e.g. "1–3, 7": the values as inclusive ranges."""
     return ", ".join(_range(a, b) for a, b in ranges(values))
 
 

@@ -3,7 +3,7 @@
 Before an experiment runs, every activity is checked: chaostoolkit-kubernetes activities
 must target a namespace the run created (or one explicitly allowed) through their ``ns``
 argument; node actions and process/HTTP providers are refused (node loss goes through
-kubedrill.faults.core, which journals its undo).
+kubedrill.faults.nodes, which journals its undo).
 """
 
 from __future__ import annotations

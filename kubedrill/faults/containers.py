@@ -72,7 +72,7 @@ def kill_containers(scope: Scope, target, count: int | None = None, fraction: fl
                          "nothing to undo: the kubelet restarts a killed container"))
         at = Instant.now()
         for p, cid in cids:
-            docker._docker("exec", p.node, "ctr", "-n", "k8s.io", "task", "kill", "--signal", "SIGKILL", cid,
+            docker.cli("exec", p.node, "ctr", "-n", "k8s.io", "task", "kill", "--signal", "SIGKILL", cid,
                            timeout=30)
         s.journal.resolve(entry)
         kill = ContainerKill(target.namespace, target.name, tuple(p.name for p in chosen),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedrill import docker, guard, pins
+from kubedrill import docker, guard, journal, pins
 from kubedrill.data import oracle
 from kubedrill.errors import VolumeLost
 from kubedrill.k8s.execclient import for_exec
-from kubedrill.k8s.podexec import ExecFailed
+from kubedrill.errors import ExecFailed
 from kubedrill.k8s import claims, podexec, pods
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.k8s.claims import PvInfo
@@ -107,8 +107,6 @@ class DataVolume:
     def delete_claim(self) -> ClaimDeleted:
         """Delete the pod and the claim (guarded, journalled first; nothing to undo)."""
         s = self.scope
-        from kubedrill import journal
-
         with s.phase("fault"):
             s.guard.check_namespace(self.namespace, "delete a claim in")
             pv = self.pv()
@@ -196,7 +194,7 @@ def data_on_node(clients, pv: PvInfo, node: str) -> bool | None:
     if not getattr(clients, "kind_cluster", None) or not pv.volume_handle or not node:
         return None
     try:
-        docker._docker("exec", node, "test", "-e", f"{HOSTPATH_VOLUMES}/{pv.volume_handle}", timeout=30)
+        docker.cli("exec", node, "test", "-e", f"{HOSTPATH_VOLUMES}/{pv.volume_handle}", timeout=30)
     except Exception:  # noqa: BLE001 - test -e exits 1 when absent
         return False
     return True

@@ -1,11 +1,21 @@
-"""Nodes: readiness and taints. Verbs add and remove taints; node loss is in kubedrill.faults.core."""
+"""Nodes: readiness, heartbeats and taints. Probes read (conditions of a node object), verbs
+cordon and add or remove taints; the node faults are in kubedrill.faults.nodes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from kubernetes.client.rest import ApiException
+
 from kubedrill.k8s.common import condition
-from kubedrill.wait import ApiSource, Check, Progress, wait_for
+from kubedrill.wait import ApiSource, Check, Progress, WaitResult, wait_for
+
+# the taints of a lost node (the node lifecycle controller's) and the operator's "it is down"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+NOT_READY = "node.kubernetes.io/not-ready"
+OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+OUT_OF_SERVICE_VALUE = "nodeshutdown"
 
 
 @dataclass(frozen=True, order=True)
@@ -32,6 +42,32 @@ def info(obj: dict) -> NodeInfo:
                     "node-role.kubernetes.io/control-plane" in labels, taints)
 
 
+def source(clients, node: str) -> ApiSource:
+    """One node, by name (for wait_for)."""
+    return ApiSource(clients.core.list_node, field_selector=f"metadata.name={node}")
+
+
+def ready_status(obj: dict) -> str:
+    """The node's Ready condition: "True", "False" or "Unknown" (also when it has none)."""
+    return condition(obj, "Ready") or "Unknown"
+
+
+def has_taint(obj: dict, key: str, effect: str | None = None) -> bool:
+    return any(t.get("key") == key and (effect is None or t.get("effect") == effect)
+               for t in (obj.get("spec") or {}).get("taints") or [])
+
+
+def unreachable(obj: dict) -> bool:
+    """Tainted unreachable or not-ready with NoExecute: what evicts the pods that do not tolerate it."""
+    return has_taint(obj, UNREACHABLE, "NoExecute") or has_taint(obj, NOT_READY, "NoExecute")
+
+
+def lost_taints(obj: dict) -> tuple[str, ...]:
+    """The unreachable / not-ready taint keys the node still carries (sorted)."""
+    return tuple(sorted({t.get("key") for t in (obj.get("spec") or {}).get("taints") or []
+                         if t.get("key") in (UNREACHABLE, NOT_READY)}))
+
+
 def list_nodes(clients) -> tuple[NodeInfo, ...]:
     items, _ = ApiSource(clients.core.list_node).list()
     return tuple(sorted(info(o) for o in items))
@@ -54,8 +90,6 @@ def add_taint(clients, node: str, key: str, value: str, effect: str) -> None:
 
 def remove_taint(clients, node: str, key: str, value: str | None = None, effect: str | None = None) -> bool:
     """Remove a taint; False when it was not there."""
-    from kubernetes.client.rest import ApiException
-
     try:
         obj = clients.core.read_node(node)
     except ApiException as exc:
@@ -75,8 +109,6 @@ def remove_taint(clients, node: str, key: str, value: str | None = None, effect:
 
 def _heartbeat(obj: dict) -> float:
     """Unix time of the kubelet's last Ready heartbeat (0 when unknown)."""
-    import datetime as dt
-
     for c in (obj.get("status") or {}).get("conditions") or []:
         if c.get("type") == "Ready" and c.get("lastHeartbeatTime"):
             text = c["lastHeartbeatTime"].replace("Z", "+00:00")
@@ -100,15 +132,13 @@ def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None =
         state = ("Ready" if n.ready else "NotReady") + ("" if fresh else " (stale heartbeat)")
         return Check(n.ready == want and fresh, state)
 
-    return wait_for(ApiSource(clients.core.list_node, field_selector=f"metadata.name={node}"), check,
+    return wait_for(source(clients, node), check,
                     description=f"node {node} to be {'Ready' if want else 'NotReady'}",
                     timeout_s=timeout_s, progress=progress)
 
 
 def set_unschedulable(clients, node: str, unschedulable: bool) -> bool:
     """Cordon (True) or uncordon (False) a node; False when it already was so (or is gone)."""
-    from kubernetes.client.rest import ApiException
-
     try:
         obj = clients.core.read_node(node)
     except ApiException as exc:
@@ -119,3 +149,17 @@ def set_unschedulable(clients, node: str, unschedulable: bool) -> bool:
         return False
     clients.core.patch_node(node, {"spec": {"unschedulable": unschedulable or None}})
     return True
+
+
+def wait_untainted(clients, node: str, timeout_s: float, progress: Progress | None = None) -> WaitResult:
+    """The node is Ready and carries neither the unreachable nor the not-ready taint."""
+
+    def check(items):
+        if not items:
+            return Check(False, "node not found")
+        left = lost_taints(items[0])
+        ready = ready_status(items[0])
+        return Check(ready == "True" and not left, f"Ready={ready}" + (f", tainted {', '.join(left)}" if left else ""))
+
+    return wait_for(source(clients, node), check, description=f"node {node} Ready and untainted",
+                    timeout_s=timeout_s, progress=progress)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedrill.errors import KubedrillError
-
-
-class ExecFailed(KubedrillError):
-    """The command ran and exited non-zero, or the exec could not be opened."""
+from kubedrill.errors import ExecFailed
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from kubernetes import client as k8s
 
 from kubedrill.k8s.common import condition, ignore_not_found, meta
+from kubedrill.k8s.nodes import UNREACHABLE
 from kubedrill.wait import ApiSource, Check
 
 
@@ -65,6 +66,39 @@ def all_serving(want: int, excluding: Iterable[str] = ()):
                      f"{len(serving)}/{want} Ready{extra}")
 
     return check
+
+
+def not_evicted(items: list[dict], uids: Iterable[str]) -> tuple[str, ...]:
+    """Names of the pods with one of ``uids`` that are still bound: no deletionTimestamp yet."""
+    wanted = frozenset(uids)
+    return tuple(sorted(p.name for p in map(info, items) if p.uid in wanted and not p.terminating))
+
+
+def deletion_timestamp(obj: dict[str, Any]) -> str:
+    """When the pod was marked for deletion ("" when it is not)."""
+    return meta(obj).get("deletionTimestamp") or ""
+
+
+def toleration_s(obj: dict[str, Any], key: str = UNREACHABLE) -> float:
+    """How long the pod tolerates ``key``:NoExecute (0: not at all; inf: for ever)."""
+    for t in (obj.get("spec") or {}).get("tolerations") or []:
+        if (t.get("key") in (key, None, "") and t.get("effect") in ("NoExecute", None, "")
+                and (t.get("key") or t.get("operator") == "Exists")):
+            seconds = t.get("tolerationSeconds")
+            return float("inf") if seconds is None else float(seconds)
+    return 0.0
+
+
+def scheduled_condition(obj: dict[str, Any]) -> dict[str, Any]:
+    """The pod's PodScheduled condition ({} when it has none)."""
+    return next((c for c in (obj.get("status") or {}).get("conditions") or []
+                 if c.get("type") == "PodScheduled"), {})
+
+
+def unschedulable(obj: dict[str, Any]) -> bool:
+    """The scheduler said it cannot place the pod (PodScheduled=False, reason Unschedulable)."""
+    c = scheduled_condition(obj)
+    return c.get("status") == "False" and c.get("reason") == "Unschedulable"
 
 
 def delete(clients, namespace: str, name: str, uid: str, grace_s: int = 0) -> bool:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from kubernetes.client.rest import ApiException
 
+from kubedrill.errors import SnapshotNotReady, WaitTimeout
+from kubedrill.wait import ApiSource, Check, Progress, WaitResult, wait_for
+
 GROUP, VERSION = "snapshot.storage.k8s.io", "v1"
 
 
@@ -110,18 +113,15 @@ def content_node(content: dict | None) -> str:
     return ((content or {}).get("metadata") or {}).get("labels", {}).get(NODE_LABEL, "")
 
 
-def source(clients, namespace: str, name: str):
-    from kubedrill.wait import ApiSource
-
+def source(clients, namespace: str, name: str) -> ApiSource:
     return ApiSource(clients.custom.list_namespaced_custom_object, GROUP, VERSION, namespace,
                      "volumesnapshots", field_selector=f"metadata.name={name}")
 
 
-def wait_ready(clients, namespace: str, name: str, timeout_s: float, progress=None):
+def wait_ready(clients, namespace: str, name: str, timeout_s: float,
+               progress: Progress | None = None) -> WaitResult:
     """Wait until the snapshot is readyToUse. SnapshotNotReady (a WaitTimeout) carries the
     snapshot's and its content's status as last seen."""
-    from kubedrill.errors import SnapshotNotReady, WaitTimeout
-    from kubedrill.wait import Check, wait_for
 
     def ready(items):
         if not items:

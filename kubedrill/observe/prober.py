@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kubedrill import guard, pins
 from kubedrill.k8s.execclient import for_exec
-from kubedrill.k8s.podexec import ExecFailed
+from kubedrill.errors import ExecFailed
 from kubedrill.k8s import podexec, pods
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.scope import Scope

@@ -16,6 +16,9 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from kubedrill import __version__ as kd_version
+from kubedrill import pins
+from kubedrill.client import Clients
 from kubedrill.report import results as kreport
 
 VERDICT_LABEL = "verdict"
@@ -118,8 +121,6 @@ def write_metrics(results_dir: Path, results: Iterable[kreport.ScenarioResult]) 
 # --- the environment -------------------------------------------------------------------------
 def kind_binary() -> str | None:
     """kind as `make cluster` installs it (~/.cache/kubedrill/bin/kind-<KIND_VERSION>), else PATH."""
-    from kubedrill import pins
-
     cache = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
     try:
         version = pins.load().get("KIND_VERSION", "")
@@ -142,14 +143,12 @@ def kind_version() -> str:
     return out or "unknown"
 
 
-def environment(clients, run_id: str, seed: int) -> dict[str, str]:
+def environment(clients: Clients, run_id: str, seed: int) -> dict[str, str]:
     """Kubernetes version, nodes, CSI driver(s), kind version, run id, seed: read from the cluster.
     Whatever cannot be read says so; this never raises."""
     from kubernetes import client as k8s
 
-    from kubedrill import __version__ as kd_version
-
-    env: dict[str, str] = {"run_id": run_id, "seed": str(seed), "context": getattr(clients, "context", ""),
+    env: dict[str, str] = {"run_id": run_id, "seed": str(seed), "context": clients.context,
                            "kubedrill": kd_version}
     try:
         env["kubernetes"] = k8s.VersionApi(clients.api).get_code(_request_timeout=10).git_version
@@ -182,7 +181,7 @@ def environment(clients, run_id: str, seed: int) -> dict[str, str]:
         env["snapshot_classes"] = ", ".join(c["metadata"]["name"] for c in classes) or "none"
     except Exception:  # noqa: BLE001 - no snapshot CRDs on this cluster
         env["snapshot_classes"] = "none (no VolumeSnapshot API)"
-    env["kind"] = kind_version() if getattr(clients, "kind_cluster", None) else "not a kind cluster"
+    env["kind"] = kind_version() if clients.kind_cluster else "not a kind cluster"
     return env
 
 

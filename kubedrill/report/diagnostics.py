@@ -21,6 +21,8 @@ from typing import Callable, Iterable
 
 import yaml
 
+from kubedrill.client import Clients
+
 STORAGE_NAMESPACE = "kubedrill-storage"
 
 # bounds: each text attachment keeps its last TEXT_LIMIT bytes; the kind export is a tar.gz of
@@ -89,12 +91,12 @@ def _clean(obj: dict) -> dict:
     return obj
 
 
-def _plain(clients, obj) -> dict:
+def _plain(clients: Clients, obj) -> dict:
     return _clean(clients.api.sanitize_for_serialization(obj))
 
 
 # --- events -------------------------------------------------------------------------------
-def event_lines(clients, namespace: str, involved: str | None = None) -> list[str]:
+def event_lines(clients: Clients, namespace: str, involved: str | None = None) -> list[str]:
     evs = clients.core.list_namespaced_event(namespace, _request_timeout=API_TIMEOUT_S).items
     evs = sorted(evs, key=lambda e: (e.last_timestamp or e.event_time or e.first_timestamp or e.metadata.creation_timestamp
                                       or _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)))
@@ -111,7 +113,7 @@ def event_lines(clients, namespace: str, involved: str | None = None) -> list[st
     return lines
 
 
-def events(clients, namespace: str) -> list[Attachment]:
+def events(clients: Clients, namespace: str) -> list[Attachment]:
     def read():
         lines = event_lines(clients, namespace)
         head = f"events of namespace {namespace} (UTC, oldest first): {len(lines)}\n"
@@ -120,7 +122,7 @@ def events(clients, namespace: str) -> list[Attachment]:
 
 
 # --- objects of the namespace -------------------------------------------------------------
-def _namespace_objects(clients, ns: str) -> list[tuple[str, dict]]:
+def _namespace_objects(clients: Clients, ns: str) -> list[tuple[str, dict]]:
     t = API_TIMEOUT_S
     found: list[tuple[str, dict]] = []
     lists = [
@@ -169,7 +171,7 @@ def describe_text(kind: str, obj: dict, event_lines_for: list[str]) -> str:
     return "\n".join(head) + "\n\n" + body + "\nEvents:\n" + ev + "\n"
 
 
-def describe_objects(clients, namespace: str) -> list[Attachment]:
+def describe_objects(clients: Clients, namespace: str) -> list[Attachment]:
     def read():
         objs = _namespace_objects(clients, namespace)
         try:
@@ -188,7 +190,7 @@ def describe_objects(clients, namespace: str) -> list[Attachment]:
 
 
 # --- logs ---------------------------------------------------------------------------------
-def _pod_logs(clients, namespace: str, name_filter: Callable[[str], bool] = lambda n: True,
+def _pod_logs(clients: Clients, namespace: str, name_filter: Callable[[str], bool] = lambda n: True,
               label: str = "") -> list[Attachment]:
     pods = clients.core.list_namespaced_pod(namespace, _request_timeout=API_TIMEOUT_S).items
     out: list[Attachment] = []
@@ -215,12 +217,12 @@ def _pod_logs(clients, namespace: str, name_filter: Callable[[str], bool] = lamb
     return out
 
 
-def pod_logs(clients, namespace: str) -> list[Attachment]:
+def pod_logs(clients: Clients, namespace: str) -> list[Attachment]:
     return _safe(f"logs: namespace {namespace}", lambda: _pod_logs(clients, namespace)
                  or [_text(f"logs: namespace {namespace}", "no pods\n")])
 
 
-def storage_logs(clients) -> list[Attachment]:
+def storage_logs(clients: Clients) -> list[Attachment]:
     """Logs of the CSI driver and of the snapshot controller."""
     csi = _safe("CSI driver logs", lambda: _pod_logs(clients, STORAGE_NAMESPACE,
                                                      lambda n: not n.startswith("snapshot-controller"), "CSI driver ")
@@ -233,7 +235,7 @@ def storage_logs(clients) -> list[Attachment]:
 
 
 # --- cluster-wide ---------------------------------------------------------------------------
-def node_text(clients) -> str:
+def node_text(clients: Clients) -> str:
     nodes = clients.core.list_node(_request_timeout=API_TIMEOUT_S).items
     out = []
     for n in sorted(nodes, key=lambda n: n.metadata.name):
@@ -252,11 +254,11 @@ def node_text(clients) -> str:
     return "\n".join(out)
 
 
-def nodes(clients) -> list[Attachment]:
+def nodes(clients: Clients) -> list[Attachment]:
     return _safe("nodes: conditions and taints", lambda: [_text("nodes: conditions and taints", node_text(clients))])
 
 
-def volume_attachments(clients) -> list[Attachment]:
+def volume_attachments(clients: Clients) -> list[Attachment]:
     def read():
         vas = clients.storage.list_volume_attachment(_request_timeout=API_TIMEOUT_S).items
         lines = [f"{len(vas)} VolumeAttachment(s)"]
@@ -332,7 +334,7 @@ def bounded_tar(src: Path, arcroot: str, note: str = "", rc: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def on_failure(clients, namespace: str | None, kind_cluster: str | None, kind: str | None) -> list[Attachment]:
+def on_failure(clients: Clients, namespace: str | None, kind_cluster: str | None, kind: str | None) -> list[Attachment]:
     """Everything a failed scenario's report carries beyond its events, in reading order."""
     out: list[Attachment] = []
     if namespace:

@@ -7,15 +7,29 @@ not rounded up to the kubelet's default ten seconds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from kubedrill import guard, pins
-from kubedrill.k8s import deployments, pods
+from kubedrill.k8s import deployments, nodes, poddisruptionbudgets, pods
 from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.scope import Scope
-from kubedrill.wait import WaitResult, wait_for
+from kubedrill.wait import OnEvent, WaitResult, wait_for
 
 WEB_PORT = 8080
+
+
+def tolerations(seconds: int | None) -> list[dict[str, Any]]:
+    """How long a pod stays bound to a not-ready or unreachable node (None: Kubernetes' 300 s)."""
+    if seconds is None:
+        return []
+    return [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": int(seconds)}
+            for key in (nodes.NOT_READY, nodes.UNREACHABLE)]
+
+
+def spread(selector: dict[str, str]) -> list[dict[str, Any]]:
+    """Spread replicas across nodes when possible (soft: replacements may all go to one node)."""
+    return [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": selector}}]
 
 
 def web_pod_spec(image: str | None = None) -> dict[str, Any]:
@@ -78,31 +92,36 @@ class Workload:
         return self._wait_serving(f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready",
                                   self.scope.timeouts.deploy_s)
 
-    def wait_all_ready(self, after=None) -> Recovery:
+    def wait_all_ready(self, after=None, on_event: OnEvent | None = None,
+                       extra_marks: Callable[[], Iterable[tuple[str, float, str]]] | None = None) -> Recovery:
         """Wait until every replica is Ready again, none of them a pod the fault killed.
 
         RTO runs from the fault's moment (``after.at``) to the watch event that made the
         condition true. The timeline marks: fault, first NotReady (a killed pod terminating or
-        gone), replacement scheduled, Ready.
+        gone), replacement scheduled, Ready, then the caller's own: ``on_event`` sees every
+        watch event, and ``extra_marks()`` (name, monotonic moment, detail), read once the wait
+        is over, go on the timeline before the recovery is recorded.
         """
         killed = frozenset(getattr(after, "uids", frozenset()))
         before = frozenset(getattr(after, "before", frozenset())) | killed
         origin: Instant = getattr(after, "at", None) or Instant.now()
         marks: dict[str, tuple[float, str]] = {}
 
-        def on_event(t: float, etype: str, obj: dict) -> None:
+        def note(t: float, etype: str, obj: dict) -> None:
             p = pods.info(obj)
             if p.uid in killed:
                 if etype == "DELETED" or p.terminating or not p.ready:
                     marks.setdefault("first NotReady", (t, p.name))
             elif before and p.uid not in before and p.node:
                 marks.setdefault("replacement scheduled", (t, f"{p.name} on {p.node}"))
+            if on_event is not None:
+                on_event(t, etype, obj)
 
         with self.scope.phase("recover"):
             result = self._wait_serving(
                 f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready"
                 + (f", none of the {len(killed)} killed" if killed else ""),
-                self.scope.timeouts.recover_s, killed, on_event)
+                self.scope.timeouts.recover_s, killed, note)
         if killed and "first NotReady" not in marks:
             # the killed pods were gone before the watch began: the earliest we can say is then
             marks["first NotReady"] = (result.started_at, "killed pods already gone")
@@ -110,6 +129,8 @@ class Workload:
         for name, (t, detail) in marks.items():
             timeline = timeline.add(name, max(t, origin.mono), detail)
         timeline = timeline.add("Ready", result.satisfied_at, result.summary)
+        for name, t, detail in (extra_marks() if extra_marks is not None else ()):
+            timeline = timeline.add(name, t, detail)
         recovery = Recovery(result.description, max(0.0, result.satisfied_at - origin.mono),
                             timeline, result.summary)
         self.scope.run.results.append((self.scope.name, recovery))
@@ -127,7 +148,8 @@ def create_deployment(scope: Scope, name: str = "web", replicas: int = 3,
         return _create_deployment(scope, name, replicas, pod_spec)
 
 
-def _create_deployment(scope: Scope, name: str, replicas: int, pod_spec: dict[str, Any] | None) -> Deployment:
+def _create_deployment(scope: Scope, name: str, replicas: int, pod_spec: dict[str, Any] | None,
+                       wait: bool = True) -> Deployment:
     scope.guard.check_namespace(scope.namespace, "create a deployment in")
     labels, selector = guard.app_labels(scope.run.run_id, name)
     body = deployments.manifest(name, labels, replicas, pod_spec or web_pod_spec(), selector)
@@ -135,5 +157,28 @@ def _create_deployment(scope: Scope, name: str, replicas: int, pod_spec: dict[st
     scope.cleanups.defer(f"delete deployment {scope.namespace}/{name}",
                          lambda: deployments.delete(scope.clients, scope.namespace, name))
     handle = Deployment(scope, name, selector, replicas)
-    handle.wait_ready()
+    if wait:
+        handle.wait_ready()
+    return handle
+
+
+def create_pdb(scope: Scope, name: str, selector: dict[str, str], max_unavailable: int = 1) -> None:
+    """A PodDisruptionBudget over ``selector`` (deleted at cleanup): what a drain must respect."""
+    body = poddisruptionbudgets.manifest(name, guard.labels(scope.run.run_id), selector, max_unavailable)
+    poddisruptionbudgets.create(scope.clients, scope.namespace, body)
+    scope.cleanups.defer(f"delete PodDisruptionBudget {scope.namespace}/{name}",
+                         lambda: poddisruptionbudgets.delete(scope.clients, scope.namespace, name))
+
+
+def create_spread_deployment(scope: Scope, name: str, replicas: int, toleration_s: int | None) -> Deployment:
+    """A web Deployment spread over the workers, with its own tolerationSeconds and a PDB
+    (maxUnavailable 1) that a drain must respect."""
+    with scope.phase("deploy"):
+        spec = web_pod_spec()
+        spec["tolerations"] = tolerations(toleration_s)
+        _, selector = guard.app_labels(scope.run.run_id, name)
+        spec["topologySpreadConstraints"] = spread(selector)
+        handle = _create_deployment(scope, name, replicas, spec, wait=False)
+        create_pdb(scope, name, selector)
+        handle.wait_ready()
     return handle

@@ -1,5 +1,5 @@
-"""PostgreSQL as a drill workload: the StatefulSet, the oracle's table, a record sink for the
-writer (kubedrill.data.writer), queries, and reading every record back for the oracle.
+"""PostgreSQL as a drill workload: the pod spec, queries, and reading every record back for the
+oracle. The writer's sink (a psql session) is kubedrill.data.sinks.PsqlSink.
 
 The image is the pinned ``IMAGE_POSTGRES`` (Debian's postgresql-15, docs/storage.md): it runs
 as uid/gid 999, keeps its cluster in ``PGDATA=/var/lib/postgresql/data/pgdata`` (on the
@@ -18,17 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 from kubedrill import pins
+from kubedrill.data.sinks import PSQL, TABLE
 from kubedrill.errors import ExecFailed
 from kubedrill.k8s import podexec
-from kubedrill.k8s.podsession import Session
 
 CONTAINER = "postgres"
 MOUNT = "/var/lib/postgresql/data"
 PGDATA = f"{MOUNT}/pgdata"
-TABLE = "drill_records"
 PASSWORD = "kubedrill"   # a throwaway drill database, reachable only inside its namespace
-PSQL = ("psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres")
-CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq bigint PRIMARY KEY, line text NOT NULL);"
 # every record line, in sequence order; nothing at all when the table does not exist
 READ_RECORDS = (f"SELECT CASE WHEN to_regclass('{TABLE}') IS NULL THEN 'no table' ELSE 'table' END;")
 COPY_RECORDS = f"COPY (SELECT line FROM {TABLE} ORDER BY seq) TO STDOUT;"
@@ -99,20 +96,3 @@ def read_records(clients, namespace: str, pod: str, timeout_s: float = 60.0) -> 
         raise ExecFailed(f"cannot read {TABLE} in {namespace}/{pod}: {r.stderr.strip()[:300]}")
     return r.stdout, f"table {TABLE}"
 
-
-class PsqlSink:
-    """The writer's sink: one psql session in the pod; an INSERT then ``\\echo ack <seq>``,
-    which psql prints only after the INSERT committed (autocommit, synchronous_commit on)."""
-
-    def __init__(self, clients, namespace: str, pod: str):
-        self.session = Session(clients, namespace, pod, list(PSQL), container=CONTAINER)
-        self.session.send(CREATE_TABLE + "\n\\echo ready\n")
-        self.session.read_until("ready", 60.0)
-
-    def write(self, seq: int, line: str, timeout_s: float) -> None:
-        quoted = line.replace("'", "''")
-        self.session.send(f"INSERT INTO {TABLE} (seq, line) VALUES ({seq}, '{quoted}');\n\\echo ack {seq}\n")
-        self.session.read_until(f"ack {seq}", timeout_s)
-
-    def close(self) -> None:
-        self.session.close()

@@ -9,23 +9,25 @@ found lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from kubedrill import guard, pins
 from kubedrill.data import oracle
 from kubedrill.k8s.execclient import for_exec
-from kubedrill.k8s.podexec import ExecFailed
+from kubedrill.errors import ExecFailed
 from kubedrill.k8s import claims, podexec, pods, services, statefulsets
 from kubedrill.k8s.common import selector_string
+from kubedrill.errors import DataLost, FaultFailed
 from kubedrill.observe.measure import Instant, Recovery
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
-from kubedrill.workloads.base import WEB_PORT, Workload
+from kubedrill.workloads.base import WEB_PORT, Workload, create_pdb, tolerations
 
 DATA_DIR = "/data"
 RECORDS = f"{DATA_DIR}/records"
 VOLUMES = ("persistentVolumeClaim", "emptyDir")
+NODE_LOCAL_VOLUMES = ("pvc", "emptyDir")       # the node-loss StatefulSet's: a claim of the default class
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class Verified:
     @property
     def records(self) -> int:
         return len(self.report.valid)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    pod: str
+    records: int
 
 
 @dataclass(frozen=True)
@@ -68,12 +76,38 @@ def pod_spec(image: str | None = None) -> dict[str, Any]:
     }
 
 
+def db_pod_spec(volume: str, toleration_s: int | None, image: str | None = None) -> dict[str, Any]:
+    """The node-loss variant: an idle busybox pod with its own tolerationSeconds, whose /data
+    is a PVC (``volume="pvc"``) or an emptyDir (the broken one)."""
+    spec: dict[str, Any] = {
+        "terminationGracePeriodSeconds": 2,
+        "tolerations": tolerations(toleration_s),
+        "containers": [{
+            "name": "db", "image": image or pins.shell_image(), "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
+            "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+            "readinessProbe": {"exec": {"command": ["test", "-d", DATA_DIR]},
+                               "periodSeconds": 1, "failureThreshold": 1, "successThreshold": 1},
+        }],
+    }
+    if volume == "emptyDir":
+        spec["volumes"] = [{"name": "data", "emptyDir": {}}]
+    elif volume != "pvc":
+        raise ValueError(f"volume must be 'pvc' or 'emptyDir', not {volume!r}")
+    return spec
+
+
 class StatefulSet(Workload):
     kind = "StatefulSet"
+    container = "db"
+    data_file = RECORDS
 
     def __init__(self, scope: Scope, name: str, selector: dict[str, str], replicas: int, volume: str):
         super().__init__(scope, name, selector, replicas)
         self.volume = volume
+
+    def pod_name(self, ordinal: int = 0) -> str:
+        return f"{self.name}-{ordinal}"
 
     def pod_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}-{i}" for i in range(self.replicas))
@@ -110,18 +144,32 @@ class StatefulSet(Workload):
         """Every acknowledged record back, checksums valid; DataLost naming the missing range."""
         return Verified(written.pod, oracle.check(self.read_records(written.pod), written.acknowledged))
 
-    def _wait_serving(self, description, timeout_s, excluding=frozenset(), on_event=None):
-        observer = self._observer
+    def seed(self, records: int = 20, ordinal: int = 0) -> Seeded:
+        """Write ``records`` oracle records into the pod's /data (synced, then acknowledged);
+        FaultFailed when fewer were acknowledged."""
+        s = self.scope
+        pod = self.pod_name(ordinal)
+        script = f"DATA={self.data_file} COUNT={int(records)} INTERVAL=0\n{oracle.WRITER_SH}\ncat {self.data_file}.ack"
+        out = podexec.run(for_exec(s.clients), self.namespace, pod, ["sh", "-c", script], self.container,
+                          s.timeouts.verify_s).stdout.strip()
+        acked = int(out.splitlines()[-1]) if out else 0
+        if acked < records:
+            raise FaultFailed(f"the writer acknowledged {acked} of {records} records in {pod}")
+        s.run.log(f"[{s.name}] seeded {acked} records in {self.namespace}/{pod}:{self.data_file}")
+        return Seeded(pod, acked)
 
-        def both(t: float, etype: str, obj: dict) -> None:
-            if observer is not None:
-                observer(t, etype, obj)
-            if on_event is not None:
-                on_event(t, etype, obj)
-
-        return super()._wait_serving(description, timeout_s, excluding, both)
-
-    _observer = None
+    def verify(self, seeded: Seeded) -> Report:
+        """Every acknowledged record is back, byte-exact; DataLost names what is missing."""
+        s = self.scope
+        text = podexec.run(for_exec(s.clients), self.namespace, seeded.pod,
+                           ["sh", "-c", f"cat {self.data_file} 2>/dev/null || true"], self.container,
+                           s.timeouts.verify_s).stdout
+        report = oracle.verify(text, expected_through=seeded.records)
+        s.run.log(f"[{s.name}] {seeded.pod}: {report.describe()}")
+        if not report.ok:
+            raise DataLost(f"{report.describe()} in {self.namespace}/{seeded.pod}:{self.data_file} "
+                           f"({seeded.records} acknowledged before the fault)")
+        return report
 
     def wait_ordered_recovery(self, after) -> OrderedRecovery:
         """wait_all_ready, noting when each replacement was created and became Ready."""
@@ -138,21 +186,13 @@ class StatefulSet(Workload):
             if p.serving:
                 ready.setdefault(p.name, t)
 
-        self._observer = watch_order
-        try:
-            recovery = self.wait_all_ready(after)
-        finally:
-            self._observer = None
-        # each replacement's creation and Ready on the timeline: an ordered recovery that is slow
-        # shows which ordinal waited
-        timeline = recovery.timeline
-        for n, t in created.items():
-            timeline = timeline.add(f"{n} created", t, "replacement created")
-        for n, t in ready.items():
-            timeline = timeline.add(f"{n} Ready", t, "serving")
-        marked = replace(recovery, timeline=timeline)
-        self.scope.run.replace_result(self.scope.name, recovery, marked)
-        recovery = marked
+        def marks():
+            # each replacement's creation and Ready on the timeline: an ordered recovery that is
+            # slow shows which ordinal waited
+            return ([(f"{n} created", t, "replacement created") for n, t in created.items()]
+                    + [(f"{n} Ready", t, "serving") for n, t in ready.items()])
+
+        recovery = self.wait_all_ready(after, watch_order, marks)
         order = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in ready.items()), key=lambda x: x[1]))
         made = tuple(sorted(((n, round(t - origin.mono, 3)) for n, t in created.items()), key=lambda x: x[1]))
         return OrderedRecovery(recovery, order, made)
@@ -190,3 +230,27 @@ def create(scope: Scope, name: str = "db", replicas: int = 3, volume: str = "per
         handle = StatefulSet(s, name, selector, replicas, volume)
         handle.wait_ready()
         return handle
+
+
+def create_node_local(scope: Scope, name: str = "db", volume: str = "pvc",
+                      toleration_s: int | None = None, size: str = "16Mi") -> StatefulSet:
+    """A one-replica StatefulSet (no Service) whose /data is a node-local PVC (default class) or
+    an emptyDir, with its own tolerationSeconds and a PodDisruptionBudget (maxUnavailable 1)."""
+    with scope.phase("deploy"):
+        scope.guard.check_namespace(scope.namespace, "create a statefulset in")
+        labels, selector = guard.app_labels(scope.run.run_id, name)
+        templates = [] if volume == "emptyDir" else [{
+            "metadata": {"name": "data", "labels": labels},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}]
+        body = statefulsets.manifest(name, labels, 1, db_pod_spec(volume, toleration_s), selector, name, templates)
+        # the claims (and their node-local PVs) go after the StatefulSet, before the namespace
+        scope.cleanups.defer(f"delete the claims of statefulset {scope.namespace}/{name}",
+                             lambda: claims.delete_claims_and_wait(scope.clients, scope.namespace, selector_string(selector),
+                                                                   scope.timeouts.delete_s, scope.progress))
+        statefulsets.create(scope.clients, scope.namespace, body)
+        scope.cleanups.defer(f"delete statefulset {scope.namespace}/{name}",
+                             lambda: statefulsets.delete(scope.clients, scope.namespace, name))
+        create_pdb(scope, name, selector)
+        handle = StatefulSet(scope, name, selector, 1, volume)
+        handle.wait_ready()
+    return handle

@@ -3,7 +3,7 @@
 Two drill runs in subprocesses share one reports directory, as two nights of a game day would:
 run 1 is scenarios/test_plumbing.py plus tests/e2e/drills/drill_report.py (objective missed,
 data lost, skipped), run 2 is scenarios/test_plumbing.py again. After each, ``python -m
-kubedrill.report.results html`` builds the HTML report (npm allure 3), which headless Chromium loads
+kubedrill.report html`` builds the HTML report (npm allure 3), which headless Chromium loads
 from a local web server.
 """
 
@@ -78,7 +78,7 @@ def _night(clients, base: Path, name: str, *args: str) -> Night:
     d, rc = _run_in_turn(clients, tmp, list(args))
     tmp = d.tmp
     build = subprocess.run(
-        [sys.executable, "-m", "kubedrill.report.results", "html", "--results", str(tmp / "allure"),
+        [sys.executable, "-m", "kubedrill.report", "html", "--results", str(tmp / "allure"),
          "--output", str(base / "html"), "--history", str(base / "history" / "allure-history.jsonl")],
         cwd=ROOT, capture_output=True, text=True, timeout=900)
     path = tmp / "reports" / "results.json"
@@ -144,7 +144,7 @@ def test_results_json_validates_against_the_schema(nights):
     del broken["scenarios"][0]["rto_s"]
     problems = kreport.validate(broken)
     assert any("fine" in p for p in problems) and any("rto_s" in p for p in problems), problems
-    cli = subprocess.run([sys.executable, "-m", "kubedrill.report.results", "validate",
+    cli = subprocess.run([sys.executable, "-m", "kubedrill.report", "validate",
                           str(nights[0].drill.tmp / "reports" / "results.json")],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0 and "is valid" in cli.stdout, cli.stdout + cli.stderr

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.cluster import AttachedCluster
+from fixtures.state import AttachedCluster
 
 
 def test_attached_cluster_never_deletes_the_cluster_or_its_kubeconfig(tmp_path, monkeypatch):

@@ -3,9 +3,11 @@ node-loss timeline and which one took the time, the scheduler's volume reason.""
 
 import pytest
 
-from kubedrill.faults import nodeloss
+from kubedrill.k8s import pods
 from kubedrill.observe.measure import Instant
-from kubedrill.faults.nodeloss import DEPLOYMENT_STAGES, NodeLossTimeline, Replacement
+from kubedrill.observe.nodestages import DEPLOYMENT_STAGES, NodeLossTimeline, Replacement
+from kubedrill.workloads import base as workloads
+from kubedrill.workloads import statefulset as stateful
 
 ORIGIN = Instant(mono=1000.0, wall=1_700_000_000.0)
 
@@ -16,10 +18,10 @@ def timeline(marks, ended_s=None, how="stop"):
 
 
 def test_tolerations_cover_not_ready_and_unreachable_or_leave_the_defaults():
-    tols = nodeloss.tolerations(10)
+    tols = workloads.tolerations(10)
     assert {(t["key"], t["effect"], t["tolerationSeconds"]) for t in tols} == {
         ("node.kubernetes.io/not-ready", "NoExecute", 10), ("node.kubernetes.io/unreachable", "NoExecute", 10)}
-    assert nodeloss.tolerations(None) == []
+    assert workloads.tolerations(None) == []
 
 
 def test_stages_run_from_mark_to_mark_in_their_order():
@@ -60,11 +62,11 @@ def test_the_replacement_waits_for_its_volume_in_either_wording():
 
 @pytest.mark.parametrize("volume", ["pvc", "emptyDir"])
 def test_the_statefulset_pod_keeps_its_data_where_it_is_told(volume):
-    spec = nodeloss.db_pod_spec(volume, 10, image="img")
+    spec = stateful.db_pod_spec(volume, 10, image="img")
     assert spec["containers"][0]["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
     assert ("volumes" in spec) == (volume == "emptyDir")
     with pytest.raises(ValueError):
-        nodeloss.db_pod_spec("hostPath", 10, image="img")
+        stateful.db_pod_spec("hostPath", 10, image="img")
 
 
 def test_how_long_a_pod_tolerates_an_unreachable_node():
@@ -73,6 +75,6 @@ def test_how_long_a_pod_tolerates_an_unreachable_node():
 
     default = {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
                "tolerationSeconds": 300}
-    assert nodeloss._toleration_s(pod(default)) == 300
-    assert nodeloss._toleration_s(pod({"operator": "Exists"})) == float("inf")
-    assert nodeloss._toleration_s(pod({"key": "other", "operator": "Exists", "effect": "NoExecute"})) == 0
+    assert pods.toleration_s(pod(default)) == 300
+    assert pods.toleration_s(pod({"operator": "Exists"})) == float("inf")
+    assert pods.toleration_s(pod({"key": "other", "operator": "Exists", "effect": "NoExecute"})) == 0

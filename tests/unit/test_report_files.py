@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fixtures import reporting
+from fixtures import outcomes
 from kubedrill.report import results as report
 from kubedrill.report import allure as report_allure
 from kubedrill.report import diagnostics as report_diagnostics
@@ -151,22 +151,23 @@ def item(path: str, module=None, marker=None):
     ("scenarios/test_plumbing.py", "plumbing"),
 ])
 def test_the_seed_component_comes_from_the_file_name(path, component):
-    assert reporting.component_of(item(path)) == component
+    assert outcomes.component_of(item(path)) == component
 
 
 def test_a_marker_or_the_module_names_the_component():
-    assert reporting.component_of(item("scenarios/test_x.py", SimpleNamespace(COMPONENT="PersistentVolume"))) \
+    assert outcomes.component_of(item("scenarios/test_x.py", SimpleNamespace(COMPONENT="PersistentVolume"))) \
         == "PersistentVolume"
     mark = SimpleNamespace(args=("StatefulSet",))
-    assert reporting.component_of(item("scenarios/test_x.py", marker=mark)) == "StatefulSet"
+    assert outcomes.component_of(item("scenarios/test_x.py", marker=mark)) == "StatefulSet"
 
 
 def test_the_objectives_a_scenario_reads_are_noted():
-    seen = {}
-    obj = reporting.noted(Objectives(pod_kill_rto_s=12.0), seen)
+    scenario = SimpleNamespace(stash={})
+    obj = outcomes.noted(Objectives(pod_kill_rto_s=12.0), scenario)
     assert isinstance(obj, Objectives) and obj.pod_kill_rto_s == 12.0 and obj.rpo_records == 0.0
-    assert seen == {"pod_kill_rto_s": 12.0, "rpo_records": 0.0}
-    assert reporting.rto_objective(seen) == 12.0
+    seen = outcomes.objectives_read(scenario)
+    assert seen.as_dict() == {"pod_kill_rto_s": 12.0, "rpo_records": 0.0}
+    assert seen.rto_objective() == 12.0
 
 
 def test_measurements_are_read_by_their_shape():
@@ -175,7 +176,7 @@ def test_measurements_are_read_by_their_shape():
     run = SimpleNamespace(results=[("t", rec), ("t", Rpo(3, 1.5)), ("t", probe), ("other", recovery(9))], seed=5)
     it = SimpleNamespace(name="t", nodeid="scenarios/test_a.py::t", stash={}, module=None,
                          path=Path("scenarios/test_a.py"), get_closest_marker=lambda name: None)
-    r = reporting.scenario_result(it, report.PASSED, "", run, 1.0)
+    r = outcomes.scenario_result(it, report.PASSED, "", run, 1.0)
     assert r.rto_s == 2.5 and r.rpo == {"records_lost": 3, "seconds_lost": 1.5}
     assert r.availability == {"success_ratio": 0.95, "longest_outage_s": 1.25, "requests": 40}
     assert len(r.recoveries) == 1 and r.seed == 5

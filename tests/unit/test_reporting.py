@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from fixtures import reporting
+from fixtures import outcomes
+from fixtures import terminal
 from kubedrill.report import results as report
 from kubedrill.errors import ClusterUnreachable, DataLost, WaitTimeout
 
@@ -26,13 +27,13 @@ def exc(e):
     (KeyError("oops"), report.HARNESS_ERROR),
 ])
 def test_failures_get_a_verdict_class_and_a_reason(error, verdict):
-    got, reason = reporting.verdict_of(rep("failed"), exc(error))
+    got, reason = outcomes.verdict_of(rep("failed"), exc(error))
     assert got == verdict and reason == str(error).splitlines()[0]
 
 
 def test_passed_and_skipped():
-    assert reporting.verdict_of(rep("passed"), None) == (report.PASSED, "")
-    assert reporting.verdict_of(rep("skipped"), None) == (report.SKIPPED, "Skipped: no snapshot class")
+    assert outcomes.verdict_of(rep("passed"), None) == (report.PASSED, "")
+    assert outcomes.verdict_of(rep("skipped"), None) == (report.SKIPPED, "Skipped: no snapshot class")
 
 
 class FakeConfig:
@@ -43,10 +44,10 @@ class FakeConfig:
 
 def test_progress_is_shown_only_after_a_moment_and_on_change(monkeypatch, capsys):
     written = []
-    monkeypatch.setattr(reporting, "_write", lambda config, line: written.append(line))
+    monkeypatch.setattr(terminal, "write_line", lambda config, line: written.append(line))
     clock = iter([100.0, 100.0, 101.0, 102.0])
-    monkeypatch.setattr(reporting.time, "monotonic", lambda: next(clock))
-    progress = reporting.terminal_progress(FakeConfig(), moment_s=1.0, every_s=5.0)
+    monkeypatch.setattr(terminal.time, "monotonic", lambda: next(clock))
+    progress = terminal.terminal_progress(FakeConfig(), moment_s=1.0, every_s=5.0)
     progress("web: 3 Ready", "1/3 Ready", 0.2, False)   # a moment: nothing shown
     progress("web: 3 Ready", "1/3 Ready", 1.5, False)   # shown
     progress("web: 3 Ready", "1/3 Ready", 2.0, False)   # unchanged, too soon: not shown

@@ -2,7 +2,7 @@
 before the restore, which must fail loudly with RestoreFailed carrying the ProvisioningFailed
 event, not with a timeout."""
 
-from kubedrill.workloads import database as restore
+from kubedrill.faults import database as restore
 
 
 def test_restore_from_a_snapshot_whose_content_was_deleted(file_db, drill_scope):

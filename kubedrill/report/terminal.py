@@ -1,0 +1,31 @@
+"""The kubedrill summary at the end of every run: the table of verdicts and measurements, the
+run id and seed, the leak check, and where the reports are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from kubedrill.report.results import ScenarioResult, format_table
+
+SECTION = "kubedrill summary"
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    red: bool = False
+
+
+def summary(results: Sequence[ScenarioResult], run_id: str, seed: int, leak_lines: Sequence[str],
+            reports_dir: Path) -> tuple[Line, ...]:
+    lines = [Line(t) for t in (format_table(results) if results else ["no scenario ran"])]
+    lines.append(Line(f"run {run_id} · seed {seed} (repeat with --seed {seed})"))
+    if leak_lines:
+        lines += [Line(f"LEAK: {leak}", red=True) for leak in leak_lines]
+    else:
+        lines.append(Line("leak check: nothing left behind"))
+    lines.append(Line(f"results: {Path(reports_dir) / 'results.json'} · HTML report: make report "
+                      f"(python -m kubedrill.report html)"))
+    return tuple(lines)

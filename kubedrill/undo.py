@@ -1,0 +1,111 @@
+"""Undo actions: how the fault journal says to undo a fault (:class:`Undo`, recorded inside an
+:class:`Entry`) and the executors that carry each action out when a journal is replayed.
+
+A harness module (layer 5, beside kubedrill.journal, which imports it): the executors act through
+kubedrill.client, kubedrill.docker, kubedrill.guard and kubedrill.k8s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from kubedrill import client as kclient
+from kubedrill import docker, guard
+from kubedrill.client import Clients
+from kubedrill.config import Timeouts
+from kubedrill.k8s import namespaces, nodes
+
+# undo actions understood by replay
+DOCKER_START = "docker_start"          # args: container
+REMOVE_TAINT = "remove_taint"          # args: node, key, value, effect
+DELETE_NAMESPACE = "delete_namespace"  # args: namespace
+RELEASE_LEASE = "release_lease"        # args: namespace, name
+NOTHING = "nothing"                    # e.g. a deleted pod: its owner recreates it; args: owner
+UNCORDON = "uncordon"                  # args: node (a drain's cordon)
+
+
+@dataclass(frozen=True)
+class Undo:
+    action: str
+    args: Mapping[str, str]
+    description: str
+
+    def as_dict(self) -> dict:
+        return {"action": self.action, "args": dict(self.args), "description": self.description}
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    run_id: str
+    what: str
+    undo: Undo
+    kubeconfig: str
+    context: str
+    pid: int
+    host: str
+    ts: float
+
+    @staticmethod
+    def from_dict(d: dict) -> "Entry":
+        u = d["undo"]
+        return Entry(int(d["id"]), d["run_id"], d["what"],
+                     Undo(u["action"], dict(u.get("args") or {}), u.get("description", "")),
+                     d.get("kubeconfig", ""), d.get("context", ""), int(d.get("pid", 0)),
+                     d.get("host", ""), float(d.get("ts", 0)))
+
+
+Executor = Callable[[Entry], str]
+
+
+def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
+    """The real executors: each undoes one action against the cluster (or docker) the entry names."""
+    timeouts = Timeouts().scaled(timeout_scale)
+    cache: dict[tuple[str, str], Clients] = {}
+
+    def clients(entry: Entry) -> Clients:
+        key = (entry.kubeconfig, entry.context)
+        if key not in cache:
+            # the context was allowed when the journal was written; it is not re-judged here
+            cache[key] = kclient.load(entry.kubeconfig or None, entry.context or None,
+                                      allowed_contexts=(entry.context,), timeout_s=timeouts.api_s)
+        return cache[key]
+
+    def docker_start(entry: Entry) -> str:
+        name = entry.undo.args["container"]
+        if docker.is_running(name):
+            return f"node container {name} was already running"
+        docker.start(name)
+        return f"started node container {name}"
+
+    def remove_taint(entry: Entry) -> str:
+        a = entry.undo.args
+        removed = nodes.remove_taint(clients(entry), a["node"], a["key"], a.get("value"), a.get("effect"))
+        return (f"removed taint {a['key']}:{a.get('effect')} from node {a['node']}" if removed
+                else f"taint {a['key']} was already gone from node {a['node']}")
+
+    def delete_namespace(entry: Entry) -> str:
+        ns = entry.undo.args["namespace"]
+        c = clients(entry)
+        gone_already = namespaces.delete(c, ns, run_id=entry.run_id)
+        namespaces.wait_gone(c, ns, timeouts.delete_s)
+        return f"namespace {ns} was already gone" if gone_already else f"deleted namespace {ns}"
+
+    def release_lease(entry: Entry) -> str:
+        a = entry.undo.args
+        if guard.release_lease(clients(entry), entry.run_id, a["namespace"], a["name"]):
+            return f"released drill lock {a['namespace']}/{a['name']}"
+        return f"drill lock {a['namespace']}/{a['name']} was not held by the run"
+
+    def nothing(entry: Entry) -> str:
+        return entry.undo.description or "nothing to undo"
+
+    def uncordon(entry: Entry) -> str:
+        node = entry.undo.args["node"]
+        changed = nodes.set_unschedulable(clients(entry), node, False)
+        return f"uncordoned node {node}" if changed else f"node {node} was already schedulable"
+
+    return {DOCKER_START: docker_start, REMOVE_TAINT: remove_taint,
+            DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing,
+            UNCORDON: uncordon}

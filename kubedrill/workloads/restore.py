@@ -1,0 +1,194 @@
+"""The restore of a database from a VolumeSnapshot after its volume was lost, as a step, and the
+verification of what came back, as another.
+
+``restore`` (the ``recover`` phase): scale to 0, remove the claim the StatefulSet controller
+recreated, create the claim from the snapshot pinned to the snapshot's node, watch it be
+provisioned (RestoreFailed with the ProvisioningFailed event at once when it cannot be), scale to
+1, and the first successful query. Restore RTO runs from the loss to that answer.
+
+``verify`` (the ``verify`` phase) reads the records back and hands them to kubedrill.data.rpo:
+the restore never knows how data is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubedrill import guard
+from kubedrill.data import rpo
+from kubedrill.data.writer import Ack
+from kubedrill.errors import RestoreFailed
+from kubedrill.k8s import claims, events, pods
+from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.wait import Check, wait_for
+from kubedrill.workloads.database import Database
+from kubedrill.workloads.snapshot import SnapshotTaken
+
+
+@dataclass(frozen=True)
+class VolumeLoss:
+    """The disaster the restore starts from: the workload's pod and claim deleted
+    (kubedrill.faults.database.lose_volume)."""
+
+    namespace: str
+    workload: str
+    pod: str
+    pod_uid: str
+    claim: str
+    claim_uid: str
+    volume: str
+    at: Instant
+    last_ack: Ack | None        # the last record acknowledged before the delete was sent
+
+    @property
+    def uids(self) -> frozenset[str]:
+        return frozenset({self.pod_uid})
+
+    def describe(self) -> str:
+        return f"deleted pod {self.pod} and claim {self.claim} (volume {self.volume}) of {self.workload}"
+
+
+@dataclass(frozen=True)
+class Restored:
+    snapshot: SnapshotTaken
+    loss: VolumeLoss
+    claim: str
+    volume: str
+    node: str
+    pod: str
+    recovery: Recovery           # RTO: from the loss to the first successful query
+    steps: Timeline              # one mark per step, at its end; the origin is the restore's start
+
+    @property
+    def rto_s(self) -> float:
+        return self.recovery.rto_s
+
+
+def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
+    """Restore the claim from ``snap`` and bring the workload back on it. RTO runs from the
+    loss to the first successful query. RestoreFailed carries the ProvisioningFailed event
+    when the claim cannot be provisioned from the snapshot."""
+    s = db.scope
+    origin = after.at
+    with s.phase("recover"):
+        steps = _clear(db, after, Timeline(Instant.now()))
+        body = claims.claim_manifest(db.claim, {**guard.labels(s.run.run_id), **db.selector},
+                                     snap.size or db.size, snapshot=snap.name, node=snap.node or None)
+        created = claims.create_claim(s.clients, db.namespace, body)
+        steps = db.step(steps, "restore: claim from the VolumeSnapshot",
+                        f"{db.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
+        claim_created = steps.marks[-1].mono
+        steps = db.step(steps, "restore: volume provisioned from the snapshot",
+                        _wait_provisioned(db, created.uid, snap, origin))
+        provisioned = steps.marks[-1]
+        ready = db.scale_up()
+        p = pods.info(ready.items[0]) if ready.items else None
+        steps = db.step(steps, "restore: scale the StatefulSet to 1", f"{p.name} Ready on {p.node}" if p else "Ready")
+        ok, answer = db.query()
+        answered = Instant.now()
+        if not ok:
+            raise RestoreFailed(f"{db.kind} {db.name} is Ready on the restored volume but does not "
+                                f"answer a query: {answer}", elapsed_s=answered.mono - origin.mono)
+        steps = db.step(steps, "restore: first successful query", answer)
+    pvc = claims.get_claim(s.clients, db.namespace, db.claim) or {}
+    timeline = Timeline(origin).add("cut", snap.cut.at.mono, snap.cut.describe())
+    for mark in snap.steps.marks:
+        if mark.name in ("VolumeSnapshot", "readyToUse"):
+            timeline = timeline.add(f"snapshot {mark.name}", mark.mono, mark.detail)
+    timeline = (timeline.add("fault", origin.mono, after.describe())
+                .add("claim created", claim_created, f"{db.claim} from {snap.name} on {snap.node}")
+                .add("volume provisioned", provisioned.mono, provisioned.detail)
+                .add("Ready", ready.satisfied_at, f"{p.name} on {p.node}" if p else "")
+                .add("first successful query", answered.mono, answer))
+    rto = answered.mono - origin.mono
+    recovery = Recovery(f"{db.kind} {db.name} restored from {snap.name}", rto, timeline,
+                        f"answered {rto:.1f}s after the loss")
+    s.run.results.append((s.name, recovery))
+    db.log(f"restored from {snap.name}: first successful query {rto:.2f}s after the loss")
+    return Restored(snap, after, db.claim, (pvc.get("spec") or {}).get("volumeName") or "",
+                    p.node if p else "", p.name if p else db.pod_name, recovery, steps)
+
+
+def clear_for_restore(db: Database, after: VolumeLoss) -> Timeline:
+    """The restore's first two steps on their own: scale to 0 and delete the empty claim the
+    StatefulSet controller recreated. ``restore()`` does them too (then they find nothing
+    to do). A drill that breaks the snapshot after the loss calls this first: while a claim
+    with the source's name exists, the snapshot-controller recreates a deleted content by
+    snapshotting that claim (an empty volume), and holds the claim while it does."""
+    return _clear(db, after, Timeline(Instant.now()))
+
+
+def _clear(db: Database, after: VolumeLoss, steps: Timeline) -> Timeline:
+    db.scale_to_zero("for the restore")
+    steps = db.step(steps, "restore: scale the StatefulSet to 0", "no pod")
+    return db.step(steps, "restore: remove the claim the controller recreated", _remove_recreated_claim(db, after))
+
+
+def _remove_recreated_claim(db: Database, after: VolumeLoss) -> str:
+    s = db.scope
+    claim = claims.get_claim(s.clients, db.namespace, db.claim)
+    if claim is None:
+        return "none"
+    uid = claim["metadata"]["uid"]
+    s.guard.check_object((claim.get("metadata") or {}).get("labels"), db.namespace, f"claim {db.claim}")
+    claims.delete_claim(s.clients, db.namespace, db.claim, uid)
+    wait_for(claims.claim_source(s.clients, db.namespace, db.claim),
+             lambda items: Check(not items, "gone" if not items else "terminating"),
+             description=f"claim {db.namespace}/{db.claim} to be deleted", timeout_s=s.timeouts.delete_s,
+             progress=s.progress)
+    return ("the lost claim finished deleting" if uid == after.claim_uid
+            else "deleted the empty claim the StatefulSet controller had recreated")
+
+
+def _wait_provisioned(db: Database, uid: str, snap: SnapshotTaken, origin: Instant) -> str:
+    s = db.scope
+
+    def provisioned(items):
+        evs = sorted(events.info(o) for o in items)
+        for e in evs:
+            if e.reason == "ProvisioningSucceeded":
+                return Check(True, e.message)
+        failed = [e for e in evs if e.reason == "ProvisioningFailed"]
+        if failed:
+            latest = failed[-1]
+            # a failure about the data source cannot heal by retrying: loud at once
+            if "DataSource" in latest.message or "snapshot" in latest.message.lower() \
+                    or sum(e.count for e in failed) >= 3:
+                elapsed = Instant.now().mono - origin.mono
+                raise RestoreFailed(
+                    f"restore of claim {db.namespace}/{db.claim} from VolumeSnapshot {snap.name} failed "
+                    f"{elapsed:.1f}s after the loss: {latest.describe()}", event=latest, elapsed_s=elapsed)
+            return Check(False, f"ProvisioningFailed: {latest.message[:160]}")
+        return Check(False, ", ".join(sorted({e.reason for e in evs})) or "no event yet")
+
+    got = wait_for(events.source(s.clients, db.namespace, "PersistentVolumeClaim", db.claim, uid),
+                   provisioned, description=f"claim {db.namespace}/{db.claim} to be provisioned from "
+                   f"{snap.name}", timeout_s=s.timeouts.recover_s, progress=s.progress)
+    return got.summary
+
+
+def verify(db: Database, restored: Restored, cut: rpo.Cut | None = None) -> rpo.Verification:
+    """Every record up to the cut present and valid; for a quiesced snapshot, none after
+    it. ``cut`` defaults to the restored snapshot's (pass a later one to see what an older
+    snapshot misses). NotConsistent (a DataLost) names the missing or unexpected records and
+    carries the verification."""
+    s = db.scope
+    cut = cut or restored.snapshot.cut
+    with s.phase("verify"):
+        text, where = db.read_records()
+        last = max((a.seq for a in db.writer.acks()), default=0)
+        verification = rpo.verify_cut(text, where, cut, restored.snapshot.cut, last, restored.loss.at)
+        lost = verification.rpo
+        timeline = restored.recovery.timeline.add("data verified", Instant.now().mono, verification.statement)
+        summary = (f"RPO {lost.records_lost} records / {lost.seconds_lost:.1f}s; "
+                   f"restore RTO {restored.rto_s:.1f}s; {verification.statement}")
+        # the verified recovery (its timeline ends with "data verified") takes the place of the
+        # restore's own entry; the RPO goes beside it (results.json, the summary table)
+        s.run.replace_result(s.name, restored.recovery,
+                             Recovery(restored.recovery.description, restored.rto_s, timeline, summary))
+        s.run.results.append((s.name, lost))
+        db.log(summary)
+        if not verification.consistent:
+            raise rpo.NotConsistent(f"{verification.report.describe()} (restored from {restored.snapshot.name}, "
+                                    f"cut at record {cut.seq}; {where})", verification)
+    return verification

@@ -1,0 +1,134 @@
+"""The snapshot of a database's volume, as a step: consistent (quiesced) by default. Each part is
+logged and marked on the snapshot's own timeline (``SnapshotTaken.steps``)::
+
+    quiesce: pause the writer     nothing in flight; the last acknowledged record is the cut
+    quiesce: CHECKPOINT           (PostgreSQL) flush everything to the data files
+    quiesce: stop the workload    scale to 0, the pod gone (PostgreSQL: a clean fast shutdown)
+    quiesce: volume released      the node no longer lists the volume in status.volumesInUse
+    record the cut                the last acknowledged sequence and its time
+    VolumeSnapshot                created from the claim
+    readyToUse                    SnapshotNotReady (snapshot and content status) if never
+    resume                        scale to 1, Ready, the writer goes on after the cut
+
+Why not pg_backup_start/pg_backup_stop: the CSI hostpath driver's snapshot is a tar of the live
+directory, and a non-exclusive base backup is only restorable with the backup_label that
+pg_backup_stop returns written into the copy and the WAL up to that stop point (an archive):
+neither can be in a volume snapshot taken before pg_backup_stop returns. A clean shutdown gives
+a copy that needs no recovery at all.
+
+A snapshot taken without quiescing (``quiesce=False``) is recorded as such: its restore is
+verified for what it can promise (every record acknowledged before the snapshot was requested)
+and the verification states whether the restore was consistent, and how many records written
+after the cut came back, instead of assuming either.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from kubedrill import guard
+from kubedrill.data.rpo import Cut
+from kubedrill.k8s import claims, nodes, snapshots
+from kubedrill.observe.measure import Instant, Timeline
+from kubedrill.scope import Scope
+from kubedrill.wait import Check, WaitResult, wait_for
+from kubedrill.workloads import postgres
+from kubedrill.workloads.database import POSTGRES, Database
+
+
+@dataclass(frozen=True)
+class SnapshotTaken:
+    namespace: str
+    name: str
+    claim: str
+    volume: str          # the source PV
+    volume_handle: str
+    node: str            # the node that took it (and the only one that can restore it, node-local)
+    content: str
+    size: str
+    cut: Cut
+    quiesced: bool
+    steps: Timeline      # one mark per step, at its end; the origin is the snapshot's start
+
+    @property
+    def took_s(self) -> float:
+        return (self.steps.marks[-1].mono if self.steps.marks else self.steps.origin.mono) - self.steps.origin.mono
+
+    def describe(self) -> str:
+        how = "quiesced" if self.quiesced else "NOT quiesced (crash-consistent at best)"
+        return f"VolumeSnapshot {self.namespace}/{self.name} of {self.claim} on {self.node}, {how}, cut at {self.cut.describe()}"
+
+
+_snapshot_numbers = itertools.count(1)
+
+
+def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapshot_class: str | None = None,
+             ready_timeout_s: float | None = None) -> SnapshotTaken:
+    """Take a VolumeSnapshot of the database's claim: consistently (the steps in the module's
+    doc), or, with ``quiesce=False``, while the database keeps writing."""
+    s = db.scope
+    name = name or f"{db.name}-snap-{next(_snapshot_numbers)}"
+    with s.phase("deploy"):
+        pv = db.volume()
+        handle = pv["spec"]["csi"]["volumeHandle"]
+        running = db.pods()
+        node = claims.pv_node(pv) or (running[0].node if running else "")
+        steps = Timeline(Instant.now())
+        if quiesce:
+            cut, steps = _quiesce(db, steps, node, handle)
+        else:
+            st = db.writer.state()
+            cut = Cut(st.seq, st.last.at if st.last else Instant.now(), False)
+            steps = db.step(steps, "no quiesce: the database keeps writing",
+                            f"cut at the last record acknowledged before the snapshot request: {cut.seq}")
+        s.guard.check_namespace(db.namespace, "create a VolumeSnapshot in")
+        snapshots.create(s.clients, db.namespace,
+                         snapshots.manifest(name, {**guard.labels(s.run.run_id), "kubedrill.io/cut": str(cut.seq)},
+                                            db.claim, snapshot_class))
+        s.cleanups.defer(f"delete VolumeSnapshot {db.namespace}/{name}",
+                         lambda: snapshots.delete(s.clients, db.namespace, name))
+        steps = db.step(steps, "VolumeSnapshot", f"{db.namespace}/{name} of claim {db.claim}")
+        got = snapshots.wait_ready(s.clients, db.namespace, name, ready_timeout_s or s.timeouts.recover_s, s.progress)
+        info = snapshots.snapshot_info(got.items[0])
+        node = snapshots.content_node(snapshots.get_content(s.clients, info.content_name)) or node
+        steps = db.step(steps, "readyToUse", f"content {info.content_name} on {node}, restore size {info.restore_size}")
+        if quiesce:
+            db.scale_up()
+            db.writer.resume(db.open_sink())
+            steps = db.step(steps, "resume", f"writing again after record {cut.seq}")
+        taken = SnapshotTaken(db.namespace, name, db.claim, pv["metadata"]["name"], handle, node,
+                              info.content_name, info.restore_size or db.size, cut, quiesce, steps)
+        db.log(taken.describe())
+    return taken
+
+
+def _quiesce(db: Database, steps: Timeline, node: str, handle: str) -> tuple[Cut, Timeline]:
+    s = db.scope
+    st = db.writer.pause()
+    steps = db.step(steps, "quiesce: pause the writer", f"last acknowledged record {st.seq}")
+    if db.kind == POSTGRES:
+        steps = db.step(steps, "quiesce: CHECKPOINT",
+                        postgres.checkpoint(s.clients, db.namespace, db.pod_name, s.timeouts.verify_s))
+    db.writer.detach()
+    db.scale_to_zero("to quiesce")
+    steps = db.step(steps, "quiesce: stop the workload (scale to 0)",
+                    "pod gone" + (" (PostgreSQL fast shutdown: a clean checkpoint)" if db.kind == POSTGRES else ""))
+    wait_released(s, node, handle)
+    steps = db.step(steps, "quiesce: volume released by the node", f"{node} no longer lists {handle} in volumesInUse")
+    cut = Cut(st.seq, st.last.at if st.last else Instant.now(), True)
+    return cut, db.step(steps, "record the cut", cut.describe())
+
+
+def wait_released(scope: Scope, node: str, handle: str) -> WaitResult:
+    """Kubernetes' own snapshot habit (kubernetes#101279): the node no longer lists the volume
+    in status.volumesInUse, i.e. nothing has it mounted."""
+    def released(items):
+        if not items:
+            return Check(False, f"node {node} not found")
+        used = [v for v in (items[0].get("status") or {}).get("volumesInUse") or [] if handle in v]
+        return Check(not used, "in use" if used else "released")
+
+    return wait_for(nodes.source(scope.clients, node), released,
+                    description=f"node {node} to release volume {handle}", timeout_s=scope.timeouts.recover_s,
+                    progress=scope.progress)

@@ -1,0 +1,1 @@
+"""Layer base of the planted package."""

@@ -1,0 +1,1 @@
+"""Layer mid of the planted package."""

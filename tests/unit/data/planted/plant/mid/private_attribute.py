@@ -1,0 +1,5 @@
+"""Planted fault: a private function of another module called through the module."""
+
+from plant.base import clean
+
+VALUE = clean._hidden()

@@ -1,0 +1,1 @@
+"""Layer top of the planted package."""

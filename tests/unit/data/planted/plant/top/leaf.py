@@ -1,0 +1,5 @@
+"""A clean top-layer module."""
+
+from plant.base import clean
+
+VALUE = str(clean.visible())

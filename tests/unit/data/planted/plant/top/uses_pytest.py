@@ -1,0 +1,5 @@
+"""Planted fault: the library imports pytest."""
+
+import pytest
+
+MARK = pytest.mark
