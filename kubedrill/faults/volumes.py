@@ -12,11 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubedrill import docker, guard, journal, pins
-from kubedrill.data import oracle
+from kubedrill.data import inpod
 from kubedrill.errors import VolumeLost
-from kubedrill.k8s.execclient import for_exec
-from kubedrill.errors import ExecFailed
-from kubedrill.k8s import claims, podexec, pods
+from kubedrill.k8s import claims, pods
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.k8s.claims import PvInfo
 from kubedrill.observe.measure import Instant, Recovery, Timeline
@@ -88,20 +86,13 @@ class DataVolume:
 
     def write_records(self, count: int) -> int:
         """Append ``count`` records with the oracle's writer; returns the acknowledged sequence."""
-        script = (f"DATA={RECORDS} COUNT={int(count)} INTERVAL=0; export DATA COUNT INTERVAL\n"
-                  f"{oracle.WRITER_SH}\ncat {RECORDS}.ack")
-        res = podexec.run(for_exec(self.scope.clients), self.namespace, self.pod, ["sh", "-c", script],
-                          timeout_s=self.scope.timeouts.verify_s)
-        try:
-            return int(res.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            raise ExecFailed(f"writer in {self.pod} acknowledged nothing readable: {res.stdout[-200:]!r}") from None
+        return inpod.write_records(self.scope.clients, self.namespace, self.pod, RECORDS, count,
+                                   timeout_s=self.scope.timeouts.verify_s)
 
     def verify_records(self, acknowledged: int) -> Report:
         """DataLost ("data lost: records 1–N missing") unless records 1..acknowledged are back."""
-        res = podexec.run(for_exec(self.scope.clients), self.namespace, self.pod,
-                          ["sh", "-c", f"cat {RECORDS} 2>/dev/null || true"], timeout_s=self.scope.timeouts.verify_s)
-        return oracle.check(res.stdout, acknowledged)
+        return inpod.verify_records(self.scope.clients, self.namespace, self.pod, RECORDS, acknowledged,
+                                    timeout_s=self.scope.timeouts.verify_s)
 
     # --- the fault ------------------------------------------------------------------------
     def delete_claim(self) -> ClaimDeleted:

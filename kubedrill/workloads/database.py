@@ -10,7 +10,7 @@ controls its writer. Its snapshot and restore are steps of their own
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from kubedrill import guard, pins
 from kubedrill.data.sinks import FileSink, PsqlSink
@@ -21,6 +21,8 @@ from kubedrill.observe.measure import Instant, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, WaitResult, wait_for
 from kubedrill.workloads import postgres
+
+T = TypeVar("T")
 
 POSTGRES = "postgres"
 FILE = "file"
@@ -71,13 +73,27 @@ class Database:
     def log(self, line: str) -> None:
         self.scope.run.log(f"[{self.scope.name}] {line}")
 
-    def step(self, steps: Timeline, name: str, detail: str = "") -> Timeline:
-        """One step of a snapshot or restore done: logged, and marked on ``steps`` (the time since
-        the previous mark is the step's)."""
+    def step(self, steps: Timeline, name: str, act: Callable[[], T],
+             detail: Callable[[T], str] | str = "") -> tuple[Timeline, T]:
+        """One step of a snapshot or restore: ``act()`` run as an Allure step (through the run's
+        phase listeners), logged as it starts and ends, and marked on ``steps`` at its end with
+        ``detail`` (a text, or made from what ``act`` returned). Returns the steps and that value."""
+        run = self.scope.run
+        started = Instant.now().mono
+        self.log(f"step {name}: start")
+        run.listeners_start("step", name)
+        ok = False
+        try:
+            value = act()
+            ok = True
+        finally:
+            run.listeners_end("step", name, ok)
+            if not ok:
+                self.log(f"step {name}: FAILED ({Instant.now().mono - started:.1f}s)")
+        text = detail(value) if callable(detail) else detail
         now = Instant.now().mono
-        took = now - (steps.marks[-1].mono if steps.marks else steps.origin.mono)
-        self.log(f"step {name}: done ({took:.1f}s)" + (f": {detail}" if detail else ""))
-        return steps.add(name, now, detail)
+        self.log(f"step {name}: done ({now - started:.1f}s)" + (f": {text}" if text else ""))
+        return steps.add(name, now, text), value
 
     # --- pods and scale -------------------------------------------------------------------
     def pods(self) -> tuple[pods.PodInfo, ...]:

@@ -74,22 +74,27 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
         steps = _clear(db, after, Timeline(Instant.now()))
         body = claims.claim_manifest(db.claim, {**guard.labels(s.run.run_id), **db.selector},
                                      snap.size or db.size, snapshot=snap.name, node=snap.node or None)
-        created = claims.create_claim(s.clients, db.namespace, body)
-        steps = db.step(steps, "restore: claim from the VolumeSnapshot",
-                        f"{db.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
+        steps, created = db.step(steps, "restore: claim from the VolumeSnapshot",
+                                 lambda: claims.create_claim(s.clients, db.namespace, body),
+                                 f"{db.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
         claim_created = steps.marks[-1].mono
-        steps = db.step(steps, "restore: volume provisioned from the snapshot",
-                        _wait_provisioned(db, created.uid, snap, origin))
+        steps, _ = db.step(steps, "restore: volume provisioned from the snapshot",
+                           lambda: _wait_provisioned(db, created.uid, snap, origin), lambda text: text)
         provisioned = steps.marks[-1]
-        ready = db.scale_up()
+        steps, ready = db.step(steps, "restore: scale the StatefulSet to 1", db.scale_up,
+                               lambda r: f"{pods.info(r.items[0]).name} Ready on {pods.info(r.items[0]).node}"
+                               if r.items else "Ready")
         p = pods.info(ready.items[0]) if ready.items else None
-        steps = db.step(steps, "restore: scale the StatefulSet to 1", f"{p.name} Ready on {p.node}" if p else "Ready")
-        ok, answer = db.query()
-        answered = Instant.now()
-        if not ok:
-            raise RestoreFailed(f"{db.kind} {db.name} is Ready on the restored volume but does not "
-                                f"answer a query: {answer}", elapsed_s=answered.mono - origin.mono)
-        steps = db.step(steps, "restore: first successful query", answer)
+
+        def first_query() -> tuple[str, Instant]:
+            ok, answer = db.query()
+            answered = Instant.now()
+            if not ok:
+                raise RestoreFailed(f"{db.kind} {db.name} is Ready on the restored volume but does not "
+                                    f"answer a query: {answer}", elapsed_s=answered.mono - origin.mono)
+            return answer, answered
+
+        steps, (answer, answered) = db.step(steps, "restore: first successful query", first_query, lambda r: r[0])
     pvc = claims.get_claim(s.clients, db.namespace, db.claim) or {}
     timeline = Timeline(origin).add("cut", snap.cut.at.mono, snap.cut.describe())
     for mark in snap.steps.marks:
@@ -119,9 +124,11 @@ def clear_for_restore(db: Database, after: VolumeLoss) -> Timeline:
 
 
 def _clear(db: Database, after: VolumeLoss, steps: Timeline) -> Timeline:
-    db.scale_to_zero("for the restore")
-    steps = db.step(steps, "restore: scale the StatefulSet to 0", "no pod")
-    return db.step(steps, "restore: remove the claim the controller recreated", _remove_recreated_claim(db, after))
+    steps, _ = db.step(steps, "restore: scale the StatefulSet to 0", lambda: db.scale_to_zero("for the restore"),
+                       "no pod")
+    steps, _ = db.step(steps, "restore: remove the claim the controller recreated",
+                       lambda: _remove_recreated_claim(db, after), lambda text: text)
+    return steps
 
 
 def _remove_recreated_claim(db: Database, after: VolumeLoss) -> str:

@@ -69,55 +69,71 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
     doc), or, with ``quiesce=False``, while the database keeps writing."""
     s = db.scope
     name = name or f"{db.name}-snap-{next(_snapshot_numbers)}"
-    with s.phase("deploy"):
-        pv = db.volume()
-        handle = pv["spec"]["csi"]["volumeHandle"]
-        running = db.pods()
-        node = claims.pv_node(pv) or (running[0].node if running else "")
-        steps = Timeline(Instant.now())
-        if quiesce:
-            cut, steps = _quiesce(db, steps, node, handle)
-        else:
+    pv = db.volume()
+    handle = pv["spec"]["csi"]["volumeHandle"]
+    running = db.pods()
+    node = claims.pv_node(pv) or (running[0].node if running else "")
+    steps = Timeline(Instant.now())
+    if quiesce:
+        cut, steps = _quiesce(db, steps, node, handle)
+    else:
+        def cut_now() -> Cut:
             st = db.writer.state()
-            cut = Cut(st.seq, st.last.at if st.last else Instant.now(), False)
-            steps = db.step(steps, "no quiesce: the database keeps writing",
-                            f"cut at the last record acknowledged before the snapshot request: {cut.seq}")
-        s.guard.check_namespace(db.namespace, "create a VolumeSnapshot in")
+            return Cut(st.seq, st.last.at if st.last else Instant.now(), False)
+
+        steps, cut = db.step(steps, "no quiesce: the database keeps writing", cut_now,
+                             lambda c: f"cut at the last record acknowledged before the snapshot request: {c.seq}")
+    s.guard.check_namespace(db.namespace, "create a VolumeSnapshot in")
+
+    def create() -> None:
         snapshots.create(s.clients, db.namespace,
                          snapshots.manifest(name, {**guard.labels(s.run.run_id), "kubedrill.io/cut": str(cut.seq)},
                                             db.claim, snapshot_class))
         s.cleanups.defer(f"delete VolumeSnapshot {db.namespace}/{name}",
                          lambda: snapshots.delete(s.clients, db.namespace, name))
-        steps = db.step(steps, "VolumeSnapshot", f"{db.namespace}/{name} of claim {db.claim}")
-        got = snapshots.wait_ready(s.clients, db.namespace, name, ready_timeout_s or s.timeouts.recover_s, s.progress)
+
+    steps, _ = db.step(steps, "VolumeSnapshot", create, f"{db.namespace}/{name} of claim {db.claim}")
+
+    def ready() -> tuple[snapshots.SnapshotInfo, str]:
+        got = snapshots.wait_ready(s.clients, db.namespace, name, ready_timeout_s or s.timeouts.recover_s,
+                                   s.progress)
         info = snapshots.snapshot_info(got.items[0])
-        node = snapshots.content_node(snapshots.get_content(s.clients, info.content_name)) or node
-        steps = db.step(steps, "readyToUse", f"content {info.content_name} on {node}, restore size {info.restore_size}")
-        if quiesce:
+        return info, snapshots.content_node(snapshots.get_content(s.clients, info.content_name)) or node
+
+    steps, (info, node) = db.step(steps, "readyToUse", ready,
+                                  lambda r: f"content {r[0].content_name} on {r[1]}, restore size {r[0].restore_size}")
+    if quiesce:
+        def resume() -> None:
             db.scale_up()
             db.writer.resume(db.open_sink())
-            steps = db.step(steps, "resume", f"writing again after record {cut.seq}")
-        taken = SnapshotTaken(db.namespace, name, db.claim, pv["metadata"]["name"], handle, node,
-                              info.content_name, info.restore_size or db.size, cut, quiesce, steps)
-        db.log(taken.describe())
+
+        steps, _ = db.step(steps, "resume", resume, f"writing again after record {cut.seq}")
+    taken = SnapshotTaken(db.namespace, name, db.claim, pv["metadata"]["name"], handle, node,
+                          info.content_name, info.restore_size or db.size, cut, quiesce, steps)
+    db.log(taken.describe())
     return taken
 
 
 def _quiesce(db: Database, steps: Timeline, node: str, handle: str) -> tuple[Cut, Timeline]:
     s = db.scope
-    st = db.writer.pause()
-    steps = db.step(steps, "quiesce: pause the writer", f"last acknowledged record {st.seq}")
+    steps, st = db.step(steps, "quiesce: pause the writer", db.writer.pause,
+                        lambda st: f"last acknowledged record {st.seq}")
     if db.kind == POSTGRES:
-        steps = db.step(steps, "quiesce: CHECKPOINT",
-                        postgres.checkpoint(s.clients, db.namespace, db.pod_name, s.timeouts.verify_s))
-    db.writer.detach()
-    db.scale_to_zero("to quiesce")
-    steps = db.step(steps, "quiesce: stop the workload (scale to 0)",
-                    "pod gone" + (" (PostgreSQL fast shutdown: a clean checkpoint)" if db.kind == POSTGRES else ""))
-    wait_released(s, node, handle)
-    steps = db.step(steps, "quiesce: volume released by the node", f"{node} no longer lists {handle} in volumesInUse")
-    cut = Cut(st.seq, st.last.at if st.last else Instant.now(), True)
-    return cut, db.step(steps, "record the cut", cut.describe())
+        steps, _ = db.step(steps, "quiesce: CHECKPOINT",
+                           lambda: postgres.checkpoint(s.clients, db.namespace, db.pod_name, s.timeouts.verify_s),
+                           lambda answer: answer)
+
+    def stop() -> None:
+        db.writer.detach()
+        db.scale_to_zero("to quiesce")
+
+    steps, _ = db.step(steps, "quiesce: stop the workload (scale to 0)", stop,
+                       "pod gone" + (" (PostgreSQL fast shutdown: a clean checkpoint)" if db.kind == POSTGRES else ""))
+    steps, _ = db.step(steps, "quiesce: volume released by the node", lambda: wait_released(s, node, handle),
+                       f"{node} no longer lists {handle} in volumesInUse")
+    steps, cut = db.step(steps, "record the cut", lambda: Cut(st.seq, st.last.at if st.last else Instant.now(), True),
+                         lambda c: c.describe())
+    return cut, steps
 
 
 def wait_released(scope: Scope, node: str, handle: str) -> WaitResult:

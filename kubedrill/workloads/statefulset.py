@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubedrill import guard, pins
-from kubedrill.data import oracle
-from kubedrill.k8s.execclient import for_exec
-from kubedrill.errors import ExecFailed
-from kubedrill.k8s import claims, podexec, pods, services, statefulsets
+from kubedrill.data import inpod, oracle
+from kubedrill.k8s import claims, pods, services, statefulsets
 from kubedrill.k8s.common import selector_string
 from kubedrill.errors import DataLost, FaultFailed
 from kubedrill.observe.measure import Instant, Recovery
@@ -126,19 +124,12 @@ class StatefulSet(Workload):
     def write_records(self, pod: str, count: int) -> Written:
         """Append ``count`` records with the oracle's writer (sync before acknowledging)."""
         s = self.scope
-        script = f"DATA={RECORDS} COUNT={int(count)} INTERVAL=0; export DATA COUNT INTERVAL\n{oracle.WRITER_SH}\ncat {RECORDS}.ack"
-        res = podexec.run(for_exec(s.clients), self.namespace, pod, ["sh", "-c", script], timeout_s=s.timeouts.verify_s)
-        try:
-            ack = int(res.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            raise ExecFailed(f"writer in {pod} acknowledged nothing readable: {res.stdout[-200:]!r}") from None
-        return Written(pod, ack)
+        return Written(pod, inpod.write_records(s.clients, self.namespace, pod, RECORDS, count,
+                                                timeout_s=s.timeouts.verify_s))
 
     def read_records(self, pod: str) -> str:
-        s = self.scope
-        res = podexec.run(for_exec(s.clients), self.namespace, pod, ["sh", "-c", f"cat {RECORDS} 2>/dev/null || true"],
-                          timeout_s=s.timeouts.verify_s)
-        return res.stdout
+        return inpod.read_records(self.scope.clients, self.namespace, pod, RECORDS,
+                                  timeout_s=self.scope.timeouts.verify_s)
 
     def verify_records(self, written: Written) -> Verified:
         """Every acknowledged record back, checksums valid; DataLost naming the missing range."""
@@ -149,10 +140,8 @@ class StatefulSet(Workload):
         FaultFailed when fewer were acknowledged."""
         s = self.scope
         pod = self.pod_name(ordinal)
-        script = f"DATA={self.data_file} COUNT={int(records)} INTERVAL=0\n{oracle.WRITER_SH}\ncat {self.data_file}.ack"
-        out = podexec.run(for_exec(s.clients), self.namespace, pod, ["sh", "-c", script], self.container,
-                          s.timeouts.verify_s).stdout.strip()
-        acked = int(out.splitlines()[-1]) if out else 0
+        acked = inpod.write_records(s.clients, self.namespace, pod, self.data_file, records, self.container,
+                                    s.timeouts.verify_s)
         if acked < records:
             raise FaultFailed(f"the writer acknowledged {acked} of {records} records in {pod}")
         s.run.log(f"[{s.name}] seeded {acked} records in {self.namespace}/{pod}:{self.data_file}")
@@ -161,9 +150,8 @@ class StatefulSet(Workload):
     def verify(self, seeded: Seeded) -> Report:
         """Every acknowledged record is back, byte-exact; DataLost names what is missing."""
         s = self.scope
-        text = podexec.run(for_exec(s.clients), self.namespace, seeded.pod,
-                           ["sh", "-c", f"cat {self.data_file} 2>/dev/null || true"], self.container,
-                           s.timeouts.verify_s).stdout
+        text = inpod.read_records(s.clients, self.namespace, seeded.pod, self.data_file, self.container,
+                                  s.timeouts.verify_s)
         report = oracle.verify(text, expected_through=seeded.records)
         s.run.log(f"[{s.name}] {seeded.pod}: {report.describe()}")
         if not report.ok:
