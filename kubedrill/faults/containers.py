@@ -53,7 +53,7 @@ def kill_containers(scope: Scope, target, count: int | None = None, fraction: fl
     s = scope
     if count is None and fraction is None:
         count = 1
-    cluster = getattr(s.clients, "kind_cluster", None)
+    cluster = s.clients.kind_cluster
     if not cluster:
         raise GuardRefused("killing a container in place needs a kind cluster (the node's runtime is reached with docker)")
     with s.phase("fault"):

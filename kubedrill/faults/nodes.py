@@ -80,7 +80,7 @@ class NodeBack:
 
 
 def kind_nodes(scope: Scope) -> tuple[str, ...]:
-    cluster = getattr(scope.clients, "kind_cluster", None)
+    cluster = scope.clients.kind_cluster
     if not cluster:
         raise GuardRefused("node faults need a kind cluster (a node is a docker container)")
     return tuple(c.name for c in docker.node_containers(cluster))

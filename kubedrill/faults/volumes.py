@@ -182,7 +182,7 @@ class DataVolume:
 
 def data_on_node(clients, pv: PvInfo, node: str) -> bool | None:
     """Is the volume's directory still on its node? None when it cannot be looked at (not kind)."""
-    if not getattr(clients, "kind_cluster", None) or not pv.volume_handle or not node:
+    if not clients.kind_cluster or not pv.volume_handle or not node:
         return None
     try:
         docker.cli("exec", node, "test", "-e", f"{HOSTPATH_VOLUMES}/{pv.volume_handle}", timeout=30)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,26 @@ def rto_s(fault_mono: float, recovered_mono: float) -> float:
     if recovered_mono < fault_mono:
         raise ValueError("recovery observed before the fault")
     return recovered_mono - fault_mono
+
+
+class Disruption(Protocol):
+    """What a wait for recovery reads of the fault it follows (kubedrill.faults.pods.PodKill is
+    one): when it struck, the pods it removed (names and UIDs), and the UIDs that were there
+    before it, so that a replacement is a UID not among them."""
+
+    @property
+    def at(self) -> Instant: ...
+
+    @property
+    def pods(self) -> tuple[str, ...]: ...
+
+    @property
+    def uids(self) -> frozenset[str]: ...
+
+    @property
+    def before(self) -> frozenset[str]: ...
+
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from kubedrill import guard, pins
 from kubedrill.k8s import deployments, nodes, poddisruptionbudgets, pods
-from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.observe.measure import Disruption, Instant, Recovery, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import OnEvent, WaitResult, wait_for
 
@@ -82,7 +82,7 @@ class Workload:
 
     # --- waits --------------------------------------------------------------------------
     def _wait_serving(self, description: str, timeout_s: float, excluding=frozenset(),
-                      on_event=None) -> WaitResult:
+                      on_event=None, waiting_for: tuple[str, ...] = ()) -> WaitResult:
         return wait_for(pods.source(self.scope.clients, self.namespace, self.selector_string),
                         pods.all_serving(self.replicas, excluding), description=description,
                         timeout_s=timeout_s, progress=self.scope.progress, on_event=on_event)
@@ -92,7 +92,7 @@ class Workload:
         return self._wait_serving(f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready",
                                   self.scope.timeouts.deploy_s)
 
-    def wait_all_ready(self, after=None, on_event: OnEvent | None = None,
+    def wait_all_ready(self, after: Disruption | None = None, on_event: OnEvent | None = None,
                        extra_marks: Callable[[], Iterable[tuple[str, float, str]]] | None = None) -> Recovery:
         """Wait until every replica is Ready again, none of them a pod the fault killed.
 
@@ -102,9 +102,9 @@ class Workload:
         watch event, and ``extra_marks()`` (name, monotonic moment, detail), read once the wait
         is over, go on the timeline before the recovery is recorded.
         """
-        killed = frozenset(getattr(after, "uids", frozenset()))
-        before = frozenset(getattr(after, "before", frozenset())) | killed
-        origin: Instant = getattr(after, "at", None) or Instant.now()
+        killed = after.uids if after is not None else frozenset()
+        before = (after.before if after is not None else frozenset()) | killed
+        origin = after.at if after is not None else Instant.now()
         marks: dict[str, tuple[float, str]] = {}
 
         def note(t: float, etype: str, obj: dict) -> None:
@@ -121,11 +121,11 @@ class Workload:
             result = self._wait_serving(
                 f"{self.kind.lower()} {self.name}: {self.replicas} pods Ready"
                 + (f", none of the {len(killed)} killed" if killed else ""),
-                self.scope.timeouts.recover_s, killed, note)
+                self.scope.timeouts.recover_s, killed, note, after.pods if after is not None else ())
         if killed and "first NotReady" not in marks:
             # the killed pods were gone before the watch began: the earliest we can say is then
             marks["first NotReady"] = (result.started_at, "killed pods already gone")
-        timeline = Timeline(origin).add("fault", origin.mono, getattr(after, "describe", lambda: "")())
+        timeline = Timeline(origin).add("fault", origin.mono, after.describe() if after is not None else "")
         for name, (t, detail) in marks.items():
             timeline = timeline.add(name, max(t, origin.mono), detail)
         timeline = timeline.add("Ready", result.satisfied_at, result.summary)

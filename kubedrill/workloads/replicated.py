@@ -85,7 +85,6 @@ class Replicated(Workload):
         super().__init__(scope, name, selector, replicas)
         self.kind = kind
         self.service = service
-        self._waiting_for: tuple[str, ...] = ()
 
     def controller_source(self) -> ApiSource:
         c = self.scope.clients
@@ -103,22 +102,15 @@ class Replicated(Workload):
         return "ReplicationController" if self.kind == "ReplicationController" else "ReplicaSet"
 
     def _wait_serving(self, description: str, timeout_s: float, excluding=frozenset(),
-                      on_event=None) -> WaitResult:
+                      on_event=None, waiting_for: tuple[str, ...] = ()) -> WaitResult:
         def pods_only(t: float, etype: str, obj: dict) -> None:
             if on_event is not None and obj.get("kind", "Pod") == "Pod":
                 on_event(t, etype, obj)
 
         return wait_for(self._source(),
-                        recovery_predicate(self.kind, self.name, self.replicas, excluding, self._waiting_for),
+                        recovery_predicate(self.kind, self.name, self.replicas, excluding, waiting_for),
                         description=description, timeout_s=timeout_s, progress=self.scope.progress,
                         on_event=pods_only)
-
-    def wait_all_ready(self, after=None) -> Recovery:
-        self._waiting_for = tuple(getattr(after, "pods", ()) or ())
-        try:
-            return super().wait_all_ready(after)
-        finally:
-            self._waiting_for = ()
 
     def wait_restarted(self, after) -> Recovery:
         """After containers were killed in place: every replica Ready, the same pods (UIDs

@@ -17,7 +17,7 @@ from kubedrill.data import inpod, oracle
 from kubedrill.k8s import claims, pods, services, statefulsets
 from kubedrill.k8s.common import selector_string
 from kubedrill.errors import DataLost, FaultFailed
-from kubedrill.observe.measure import Instant, Recovery
+from kubedrill.observe.measure import Disruption, Instant, Recovery
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
 from kubedrill.workloads.base import WEB_PORT, Workload, create_pdb, tolerations
@@ -159,9 +159,9 @@ class StatefulSet(Workload):
                            f"({seeded.records} acknowledged before the fault)")
         return report
 
-    def wait_ordered_recovery(self, after) -> OrderedRecovery:
+    def wait_ordered_recovery(self, after: Disruption) -> OrderedRecovery:
         """wait_all_ready, noting when each replacement was created and became Ready."""
-        killed = frozenset(getattr(after, "uids", frozenset()))
+        killed = after.uids
         origin: Instant = after.at
         ready: dict[str, float] = {}
         created: dict[str, float] = {}
