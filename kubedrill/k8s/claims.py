@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
 
-from kubedrill.k8s.common import ignore_not_found, meta
+from kubedrill.k8s.common import ignore_not_found, meta, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, wait_for
 
 # the annotation the scheduler sets on a WaitForFirstConsumer claim; set by hand, it makes that
@@ -84,13 +83,8 @@ def create_claim(clients, namespace: str, body: dict[str, Any]) -> PvcInfo:
 
 def get_claim(clients, namespace: str, name: str) -> dict[str, Any] | None:
     """The raw claim (its labels are checked by the guard), None when it does not exist."""
-    try:
-        return clients.api.sanitize_for_serialization(
-            clients.core.read_namespaced_persistent_volume_claim(name, namespace))
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    obj = read_or_none(clients.core.read_namespaced_persistent_volume_claim, name, namespace)
+    return None if obj is None else clients.api.sanitize_for_serialization(obj)
 
 
 def claim_info(clients, namespace: str, name: str) -> PvcInfo:
@@ -143,12 +137,8 @@ def get_pv(clients, name: str) -> PvInfo:
 
 def read_pv(clients, name: str) -> dict[str, Any] | None:
     """The raw volume (for its node affinity), None when it does not exist."""
-    try:
-        return clients.api.sanitize_for_serialization(clients.core.read_persistent_volume(name))
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
+    obj = read_or_none(clients.core.read_persistent_volume, name)
+    return None if obj is None else clients.api.sanitize_for_serialization(obj)
 
 
 def pv_node(pv: dict[str, Any] | None) -> str:

@@ -22,6 +22,17 @@ def ignore_not_found(fn, *args, **kwargs) -> bool:
     return True
 
 
+def read_or_none(fn, *args, **kwargs):
+    """fn's object, None when the API says it does not exist (404): the one place a read's
+    "not found" becomes a value."""
+    try:
+        return fn(*args, **kwargs)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 def condition(obj: dict[str, Any], ctype: str) -> str | None:
     for c in (obj.get("status") or {}).get("conditions") or []:
         if c.get("type") == ctype:

@@ -6,7 +6,7 @@ from kubernetes import client as k8s
 
 from kubedrill import guard
 from kubedrill.errors import GuardRefused
-from kubedrill.k8s.common import ignore_not_found
+from kubedrill.k8s.common import ignore_not_found, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, wait_for
 
 
@@ -17,27 +17,14 @@ def create(clients, name: str, run_id: str, extra_labels: dict[str, str] | None 
 
 
 def exists(clients, name: str) -> bool:
-    from kubernetes.client.rest import ApiException
-
-    try:
-        clients.core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    return read_or_none(clients.core.read_namespace, name) is not None
 
 
 def delete(clients, name: str, run_id: str) -> bool:
     """Delete a namespace this run created. True when it was already gone."""
-    from kubernetes.client.rest import ApiException
-
-    try:
-        ns = clients.core.read_namespace(name)
-    except ApiException as exc:
-        if exc.status == 404:
-            return True
-        raise
+    ns = read_or_none(clients.core.read_namespace, name)
+    if ns is None:
+        return True
     if (ns.metadata.labels or {}).get(guard.RUN_ID) != run_id:
         raise GuardRefused(f"refusing to delete namespace {name!r}: not created by run {run_id}")
     return not ignore_not_found(clients.core.delete_namespace, name,

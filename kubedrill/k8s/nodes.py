@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kubernetes.client.rest import ApiException
 
-from kubedrill.k8s.common import condition
+from kubedrill.k8s.common import condition, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, WaitResult, wait_for
 
 # the taints of a lost node (the node lifecycle controller's) and the operator's "it is down"
@@ -90,12 +89,9 @@ def add_taint(clients, node: str, key: str, value: str, effect: str) -> None:
 
 def remove_taint(clients, node: str, key: str, value: str | None = None, effect: str | None = None) -> bool:
     """Remove a taint; False when it was not there."""
-    try:
-        obj = clients.core.read_node(node)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
+    obj = read_or_none(clients.core.read_node, node)
+    if obj is None:
+        return False
     taints = list(obj.spec.taints or [])
     keep = [t for t in taints if not (t.key == key and (effect is None or t.effect == effect)
                                       and (value is None or (t.value or "") == value))]
@@ -139,12 +135,9 @@ def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None =
 
 def set_unschedulable(clients, node: str, unschedulable: bool) -> bool:
     """Cordon (True) or uncordon (False) a node; False when it already was so (or is gone)."""
-    try:
-        obj = clients.core.read_node(node)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
+    obj = read_or_none(clients.core.read_node, node)
+    if obj is None:
+        return False
     if bool(obj.spec.unschedulable) == unschedulable:
         return False
     clients.core.patch_node(node, {"spec": {"unschedulable": unschedulable or None}})
