@@ -135,15 +135,32 @@ def parse_objectives(
         if not isinstance(data, Mapping):
             raise UsageError(f"--objectives: {path} must hold a mapping of objective: value")
         for key, value in data.items():
-            values[_objective_name(str(key), f"--objectives {path}")] = _float(
-                f"objective {key}", str(value), positive=False)
+            name = _objective_name(str(key), f"--objectives {path}")
+            values[name] = objective_value(name, str(value), f"--objectives {path}: objective {name}")
     for item in overrides:
         if "=" not in item:
             raise UsageError(f"--objective: expected NAME=VALUE, got {item!r}")
         key, value = item.split("=", 1)
-        values[_objective_name(key.strip(), "--objective")] = _float(
-            f"--objective {key.strip()}", value.strip(), positive=False)
+        name = _objective_name(key.strip(), "--objective")
+        values[name] = objective_value(name, value.strip(), f"--objective {name}")
     return dataclasses.replace(base or Objectives(), **values)
+
+
+def is_ratio(name: str) -> bool:
+    """An objective that is a share of requests answered (at least this much), not a budget."""
+    return name.endswith("_availability") or name == "availability_min_ratio"
+
+
+def objective_value(name: str, text: str, where: str) -> float:
+    """The value of objective ``name``, refused when no recovery could ever meet it: a time
+    budget must be above 0 s, a share of requests answered within (0, 1], a record count 0 or more."""
+    value = _float(where, text, positive=False)
+    if is_ratio(name):
+        if not 0 < value <= 1:
+            raise UsageError(f"{where}: a share of requests answered must be above 0 and at most 1, got {text!r}")
+    elif name != "rpo_records" and value <= 0:
+        raise UsageError(f"{where}: no recovery takes 0 s or less; give a budget above 0, got {text!r}")
+    return value
 
 
 def _objective_name(name: str, where: str) -> str:

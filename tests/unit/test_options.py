@@ -46,10 +46,26 @@ def test_objectives_json_file(tmp_path):
     ("pod_kil_rto_s=3", "unknown objective 'pod_kil_rto_s'"),
     ("pod_kill_rto_s", "expected NAME=VALUE"),
     ("pod_kill_rto_s=fast", "expected a number"),
+    ("pod_kill_rto_s=0", "no recovery takes 0 s or less"),
+    ("pod_delete_one_rto_s=-1", "expected a positive number"),
+    ("pod_delete_one_availability=5", "at most 1"),
+    ("container_kill_all_availability=0", "above 0"),
 ])
 def test_bad_objective_overrides(override, message):
     with pytest.raises(UsageError, match=message):
         config.parse_objectives(None, [override])
+
+
+def test_objectives_that_can_be_met_are_taken():
+    o = config.parse_objectives(None, ["pod_delete_one_availability=1", "rpo_records=0", "pod_kill_rto_s=0.01"])
+    assert (o.pod_delete_one_availability, o.rpo_records, o.pod_kill_rto_s) == (1.0, 0.0, 0.01)
+
+
+def test_an_objectives_file_that_cannot_be_met_is_refused(tmp_path):
+    f = tmp_path / "objectives.yaml"
+    f.write_text("pod_delete_all_availability: 1.5\n")
+    with pytest.raises(UsageError, match="objective pod_delete_all_availability: a share of requests"):
+        config.parse_objectives(f)
 
 
 def test_bad_objectives_files(tmp_path):
