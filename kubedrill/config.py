@@ -151,14 +151,19 @@ def is_ratio(name: str) -> bool:
     return name.endswith("_availability") or name == "availability_min_ratio"
 
 
+def may_be_zero(name: str) -> bool:
+    """An objective whose 0 can be met: no record lost, no outage."""
+    return name == "rpo_records" or name.endswith("outage_s")
+
+
 def objective_value(name: str, text: str, where: str) -> float:
-    """The value of objective ``name``, refused when no recovery could ever meet it: a time
-    budget must be above 0 s, a share of requests answered within (0, 1], a record count 0 or more."""
+    """The value of objective ``name``, refused when no recovery could ever meet it: a share of
+    requests answered within 0–1, a recovery time above 0 s (an outage or a record count may be 0)."""
     value = _float(where, text, positive=False)
     if is_ratio(name):
-        if not 0 < value <= 1:
-            raise UsageError(f"{where}: a share of requests answered must be above 0 and at most 1, got {text!r}")
-    elif name != "rpo_records" and value <= 0:
+        if not 0 <= value <= 1:
+            raise UsageError(f"{where}: a share of requests answered must be between 0 and 1, got {text!r}")
+    elif value <= 0 and not may_be_zero(name):
         raise UsageError(f"{where}: no recovery takes 0 s or less; give a budget above 0, got {text!r}")
     return value
 

@@ -41,7 +41,7 @@ def lose_volume(scope: Scope, db: Database) -> VolumeLoss:
         (pod,) = [p for p in db.pods() if not p.terminating][:1] or [None]
         if pod is None:
             raise RestoreFailed(f"no running pod of {db.name} to lose")
-        claim = claims.get_claim(s.clients, db.namespace, db.claim)
+        claim = claims.read_claim(s.clients, db.namespace, db.claim)
         if claim is None:
             raise RestoreFailed(f"claim {db.claim} does not exist")
         s.guard.check_object(dict(pod.labels), db.namespace, f"pod {pod.name}")
@@ -95,5 +95,6 @@ def lose_snapshot_content(scope: Scope, snap: SnapshotTaken) -> ContentDeleted:
         wait_for(snapshots.source(scope.clients, snap.namespace, snap.name), broken,
                  description=f"VolumeSnapshot {snap.namespace}/{snap.name} to lose its content",
                  timeout_s=scope.timeouts.verify_s, progress=scope.progress)
-        scope.run.log(f"[{scope.name}] deleted VolumeSnapshotContent {snap.content} of {snap.namespace}/{snap.name}")
-    return ContentDeleted(snap.content, snap.namespace, snap.name, at)
+        deleted = ContentDeleted(snap.content, snap.namespace, snap.name, at)
+        scope.run.log(f"[{scope.name}] {deleted.describe()} of {snap.namespace}/{snap.name}")
+    return deleted

@@ -79,7 +79,7 @@ class DataVolume:
     # --- probes ---------------------------------------------------------------------------
     def pv(self) -> PvInfo:
         name = claims.claim_info(self.scope.clients, self.namespace, self.claim).volume_name
-        return claims.get_pv(self.scope.clients, name)
+        return claims.pv_info(self.scope.clients, name)
 
     def node(self) -> str:
         return node_of(self.scope.clients, self.namespace, self.pod)
@@ -270,7 +270,7 @@ def reclaim(s: Scope, claim: str, volume_name: str | None = None) -> None:
     if not name:
         return
     try:
-        pv = claims.get_pv(c, name)
+        pv = claims.pv_info(c, name)
     except Exception:  # noqa: BLE001 - already gone
         return
     if pv.phase == "Available":

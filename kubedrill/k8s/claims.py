@@ -81,7 +81,13 @@ def create_claim(clients, namespace: str, body: dict[str, Any]) -> PvcInfo:
     return pvc_of(clients.api.sanitize_for_serialization(obj))
 
 
-def get_claim(clients, namespace: str, name: str) -> dict[str, Any] | None:
+def list_claims(clients, namespace: str, selector: str = "") -> tuple[PvcInfo, ...]:
+    items = clients.api.sanitize_for_serialization(
+        clients.core.list_namespaced_persistent_volume_claim(namespace, label_selector=selector)).get("items") or []
+    return tuple(sorted(pvc_of(c) for c in items))
+
+
+def read_claim(clients, namespace: str, name: str) -> dict[str, Any] | None:
     """The raw claim (its labels are checked by the guard), None when it does not exist."""
     obj = read_or_none(clients.core.read_namespaced_persistent_volume_claim, name, namespace)
     return None if obj is None else clients.api.sanitize_for_serialization(obj)
@@ -108,10 +114,10 @@ def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: fl
                            progress: Progress | None = None) -> None:
     """Delete the claims matching ``selector`` (a StatefulSet's) and wait until their volumes
     are gone: no PV is left behind by a run."""
-    items = clients.core.list_namespaced_persistent_volume_claim(namespace, label_selector=selector).items
-    names = {i.spec.volume_name for i in items if i.spec.volume_name}
-    for i in items:
-        delete_claim(clients, namespace, i.metadata.name)
+    found = list_claims(clients, namespace, selector)
+    names = {c.volume_name for c in found if c.volume_name}
+    for c in found:
+        delete_claim(clients, namespace, c.name)
     if not names:
         return
 
@@ -131,7 +137,7 @@ def list_pvs(clients) -> tuple[PvInfo, ...]:
     return tuple(sorted(pv_of(p) for p in items))
 
 
-def get_pv(clients, name: str) -> PvInfo:
+def pv_info(clients, name: str) -> PvInfo:
     return pv_of(clients.api.sanitize_for_serialization(clients.core.read_persistent_volume(name)))
 
 

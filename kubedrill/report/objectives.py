@@ -50,16 +50,22 @@ OBJECTIVE_NAMES = tuple(f.name for f in dataclasses.fields(Objectives))
 class NotedObjectives(Objectives):
     """The session's objectives as one scenario sees them: reading one tells ``note``."""
 
-    def __init__(self, objectives: Objectives, note: Note) -> None:  # noqa: D107
+    def __init__(self, objectives: Objectives | None = None, note: Note | None = None,
+                 **values: float) -> None:  # noqa: D107
+        # ``**values``: dataclasses.replace() builds a copy from every field; the copy notes nothing
         # Objectives is frozen: set once here, as its own generated __init__ does
-        object.__setattr__(self, "objectives", objectives)
-        object.__setattr__(self, "note", note)
+        object.__setattr__(self, "objectives", objectives if objectives is not None else Objectives(**values))
+        object.__setattr__(self, "note", note if note is not None else _ignore)
 
     def value(self, name: str) -> float:
         """The objective ``name``, noted as read."""
         value = getattr(self.objectives, name)
         self.note(name, value)
         return value
+
+
+def _ignore(name: str, value: float) -> None:
+    return None
 
 
 def _noted_field(name: str) -> property:

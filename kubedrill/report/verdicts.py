@@ -22,7 +22,6 @@ from kubedrill.report.results import (DATA_LOST, HARNESS_ERROR, INFRA_ERROR, OBJ
 # how a pytest phase ended (pytest's TestReport.outcome)
 OUTCOME_PASSED = "passed"
 OUTCOME_SKIPPED = "skipped"
-OUTCOME_FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 
 from kubedrill import guard, pins
 from kubedrill.k8s import deployments, nodes, poddisruptionbudgets, pods
+from kubedrill.k8s.common import selector_string
 from kubedrill.observe.measure import Disruption, Instant, Recovery, Timeline
 from kubedrill.scope import Scope
 from kubedrill.wait import OnEvent, WaitResult, wait_for
@@ -64,7 +65,7 @@ class Workload:
 
     @property
     def selector_string(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted(self.selector.items()))
+        return selector_string(self.selector)
 
     def __repr__(self) -> str:
         return f"{self.kind}({self.namespace}/{self.name}, replicas={self.replicas})"

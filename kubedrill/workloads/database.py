@@ -10,6 +10,7 @@ controls its writer. Its snapshot and restore are steps of their own
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from kubedrill import guard, pins
@@ -17,12 +18,27 @@ from kubedrill.data.sinks import FileSink, PsqlSink
 from kubedrill.data.writer import RecordWriter, Sink
 from kubedrill.errors import ExecFailed, RestoreFailed
 from kubedrill.k8s import claims, podexec, pods, statefulsets
-from kubedrill.observe.measure import Instant, Timeline
+from kubedrill.k8s.common import selector_string
+from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, WaitResult, wait_for
 from kubedrill.workloads import postgres
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a snapshot or a restore: what it was, when it ran, what it found."""
+
+    name: str
+    started: Instant
+    ended: Instant
+    detail: str = ""
+
+    @property
+    def took_s(self) -> float:
+        return self.ended.mono - self.started.mono
 
 POSTGRES = "postgres"
 FILE = "file"
@@ -64,7 +80,7 @@ class Database:
 
     @property
     def selector_string(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted(self.selector.items()))
+        return selector_string(self.selector)
 
     @property
     def container(self) -> str:
@@ -73,13 +89,13 @@ class Database:
     def log(self, line: str) -> None:
         self.scope.run.log(f"[{self.scope.name}] {line}")
 
-    def step(self, steps: Timeline, name: str, act: Callable[[], T],
-             detail: Callable[[T], str] | str = "") -> tuple[Timeline, T]:
+    def step(self, steps: tuple[Step, ...], name: str, act: Callable[[], T],
+             detail: Callable[[T], str] | str = "") -> tuple[tuple[Step, ...], T]:
         """One step of a snapshot or restore: ``act()`` run as an Allure step (through the run's
-        phase listeners), logged as it starts and ends, and marked on ``steps`` at its end with
-        ``detail`` (a text, or made from what ``act`` returned). Returns the steps and that value."""
+        phase listeners), logged as it starts and ends, and added to ``steps`` with ``detail`` (a
+        text, or made from what ``act`` returned). Returns the steps and that value."""
         run = self.scope.run
-        started = Instant.now().mono
+        started = Instant.now()
         self.log(f"step {name}: start")
         run.listeners_start("step", name)
         ok = False
@@ -89,11 +105,11 @@ class Database:
         finally:
             run.listeners_end("step", name, ok)
             if not ok:
-                self.log(f"step {name}: FAILED ({Instant.now().mono - started:.1f}s)")
+                self.log(f"step {name}: FAILED ({Instant.now().mono - started.mono:.1f}s)")
         text = detail(value) if callable(detail) else detail
-        now = Instant.now().mono
-        self.log(f"step {name}: done ({now - started:.1f}s)" + (f": {text}" if text else ""))
-        return steps.add(name, now, text), value
+        done = Step(name, started, Instant.now(), text)
+        self.log(f"step {name}: done ({done.took_s:.1f}s)" + (f": {text}" if text else ""))
+        return steps + (done,), value
 
     # --- pods and scale -------------------------------------------------------------------
     def pods(self) -> tuple[pods.PodInfo, ...]:

@@ -21,7 +21,7 @@ from kubedrill.errors import RestoreFailed
 from kubedrill.k8s import claims, events, pods
 from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.wait import Check, wait_for
-from kubedrill.workloads.database import Database
+from kubedrill.workloads.database import Database, Step
 from kubedrill.workloads.snapshot import SnapshotTaken
 
 
@@ -57,7 +57,7 @@ class Restored:
     node: str
     pod: str
     recovery: Recovery           # RTO: from the loss to the first successful query
-    steps: Timeline              # one mark per step, at its end; the origin is the restore's start
+    steps: tuple[Step, ...]
 
     @property
     def rto_s(self) -> float:
@@ -71,16 +71,16 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
     s = db.scope
     origin = after.at
     with s.phase("recover"):
-        steps = _clear(db, after, Timeline(Instant.now()))
+        steps = _clear(db, after, ())
         body = claims.claim_manifest(db.claim, {**guard.labels(s.run.run_id), **db.selector},
                                      snap.size or db.size, snapshot=snap.name, node=snap.node or None)
         steps, created = db.step(steps, "restore: claim from the VolumeSnapshot",
                                  lambda: claims.create_claim(s.clients, db.namespace, body),
                                  f"{db.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
-        claim_created = steps.marks[-1].mono
+        claim_created = steps[-1].ended.mono
         steps, _ = db.step(steps, "restore: volume provisioned from the snapshot",
                            lambda: _wait_provisioned(db, created.uid, snap, origin), lambda text: text)
-        provisioned = steps.marks[-1]
+        provisioned = steps[-1]
         steps, ready = db.step(steps, "restore: scale the StatefulSet to 1", db.scale_up,
                                lambda r: f"{pods.info(r.items[0]).name} Ready on {pods.info(r.items[0]).node}"
                                if r.items else "Ready")
@@ -95,14 +95,14 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
             return answer, answered
 
         steps, (answer, answered) = db.step(steps, "restore: first successful query", first_query, lambda r: r[0])
-    pvc = claims.get_claim(s.clients, db.namespace, db.claim) or {}
+    pvc = claims.read_claim(s.clients, db.namespace, db.claim) or {}
     timeline = Timeline(origin).add("cut", snap.cut.at.mono, snap.cut.describe())
-    for mark in snap.steps.marks:
-        if mark.name in ("VolumeSnapshot", "readyToUse"):
-            timeline = timeline.add(f"snapshot {mark.name}", mark.mono, mark.detail)
+    for step in snap.steps:
+        if step.name in ("VolumeSnapshot", "readyToUse"):
+            timeline = timeline.add(f"snapshot {step.name}", step.ended.mono, step.detail)
     timeline = (timeline.add("fault", origin.mono, after.describe())
                 .add("claim created", claim_created, f"{db.claim} from {snap.name} on {snap.node}")
-                .add("volume provisioned", provisioned.mono, provisioned.detail)
+                .add("volume provisioned", provisioned.ended.mono, provisioned.detail)
                 .add("Ready", ready.satisfied_at, f"{p.name} on {p.node}" if p else "")
                 .add("first successful query", answered.mono, answer))
     rto = answered.mono - origin.mono
@@ -114,16 +114,16 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
                     p.node if p else "", p.name if p else db.pod_name, recovery, steps)
 
 
-def clear_for_restore(db: Database, after: VolumeLoss) -> Timeline:
+def clear_for_restore(db: Database, after: VolumeLoss) -> tuple[Step, ...]:
     """The restore's first two steps on their own: scale to 0 and delete the empty claim the
     StatefulSet controller recreated. ``restore()`` does them too (then they find nothing
     to do). A drill that breaks the snapshot after the loss calls this first: while a claim
     with the source's name exists, the snapshot-controller recreates a deleted content by
     snapshotting that claim (an empty volume), and holds the claim while it does."""
-    return _clear(db, after, Timeline(Instant.now()))
+    return _clear(db, after, ())
 
 
-def _clear(db: Database, after: VolumeLoss, steps: Timeline) -> Timeline:
+def _clear(db: Database, after: VolumeLoss, steps: tuple[Step, ...]) -> tuple[Step, ...]:
     steps, _ = db.step(steps, "restore: scale the StatefulSet to 0", lambda: db.scale_to_zero("for the restore"),
                        "no pod")
     steps, _ = db.step(steps, "restore: remove the claim the controller recreated",
@@ -133,7 +133,7 @@ def _clear(db: Database, after: VolumeLoss, steps: Timeline) -> Timeline:
 
 def _remove_recreated_claim(db: Database, after: VolumeLoss) -> str:
     s = db.scope
-    claim = claims.get_claim(s.clients, db.namespace, db.claim)
+    claim = claims.read_claim(s.clients, db.namespace, db.claim)
     if claim is None:
         return "none"
     uid = claim["metadata"]["uid"]

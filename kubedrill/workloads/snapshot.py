@@ -1,5 +1,5 @@
 """The snapshot of a database's volume, as a step: consistent (quiesced) by default. Each part is
-logged and marked on the snapshot's own timeline (``SnapshotTaken.steps``)::
+logged and recorded as a Step with its duration (``SnapshotTaken.steps``)::
 
     quiesce: pause the writer     nothing in flight; the last acknowledged record is the cut
     quiesce: CHECKPOINT           (PostgreSQL) flush everything to the data files
@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from kubedrill import guard
 from kubedrill.data.rpo import Cut
 from kubedrill.k8s import claims, nodes, snapshots
-from kubedrill.observe.measure import Instant, Timeline
+from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
 from kubedrill.wait import Check, WaitResult, wait_for
 from kubedrill.workloads import postgres
-from kubedrill.workloads.database import POSTGRES, Database
+from kubedrill.workloads.database import POSTGRES, Database, Step
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,8 @@ class SnapshotTaken:
     size: str
     cut: Cut
     quiesced: bool
-    steps: Timeline      # one mark per step, at its end; the origin is the snapshot's start
-
-    @property
-    def took_s(self) -> float:
-        return (self.steps.marks[-1].mono if self.steps.marks else self.steps.origin.mono) - self.steps.origin.mono
+    steps: tuple[Step, ...]
+    took_s: float        # from the start of snapshot() to the snapshot ready (and the writer resumed)
 
     def describe(self) -> str:
         how = "quiesced" if self.quiesced else "NOT quiesced (crash-consistent at best)"
@@ -69,11 +66,12 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
     doc), or, with ``quiesce=False``, while the database keeps writing."""
     s = db.scope
     name = name or f"{db.name}-snap-{next(_snapshot_numbers)}"
+    started = Instant.now()
     pv = db.volume()
     handle = pv["spec"]["csi"]["volumeHandle"]
     running = db.pods()
     node = claims.pv_node(pv) or (running[0].node if running else "")
-    steps = Timeline(Instant.now())
+    steps: tuple[Step, ...] = ()
     if quiesce:
         cut, steps = _quiesce(db, steps, node, handle)
     else:
@@ -83,9 +81,9 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
 
         steps, cut = db.step(steps, "no quiesce: the database keeps writing", cut_now,
                              lambda c: f"cut at the last record acknowledged before the snapshot request: {c.seq}")
-    s.guard.check_namespace(db.namespace, "create a VolumeSnapshot in")
 
     def create() -> None:
+        s.guard.check_namespace(db.namespace, "create a VolumeSnapshot in")
         snapshots.create(s.clients, db.namespace,
                          snapshots.manifest(name, {**guard.labels(s.run.run_id), "kubedrill.io/cut": str(cut.seq)},
                                             db.claim, snapshot_class))
@@ -109,12 +107,13 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
 
         steps, _ = db.step(steps, "resume", resume, f"writing again after record {cut.seq}")
     taken = SnapshotTaken(db.namespace, name, db.claim, pv["metadata"]["name"], handle, node,
-                          info.content_name, info.restore_size or db.size, cut, quiesce, steps)
+                          info.content_name, info.restore_size or db.size, cut, quiesce, steps,
+                          Instant.now().mono - started.mono)
     db.log(taken.describe())
     return taken
 
 
-def _quiesce(db: Database, steps: Timeline, node: str, handle: str) -> tuple[Cut, Timeline]:
+def _quiesce(db: Database, steps: tuple[Step, ...], node: str, handle: str) -> tuple[Cut, tuple[Step, ...]]:
     s = db.scope
     steps, st = db.step(steps, "quiesce: pause the writer", db.writer.pause,
                         lambda st: f"last acknowledged record {st.seq}")

@@ -16,7 +16,7 @@ from kubedrill import guard, pins
 from kubedrill.data import inpod, oracle
 from kubedrill.k8s import claims, pods, services, statefulsets
 from kubedrill.k8s.common import selector_string
-from kubedrill.errors import DataLost, FaultFailed
+from kubedrill.errors import DataLost, ExecFailed, FaultFailed
 from kubedrill.observe.measure import Disruption, Instant, Recovery
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
@@ -25,7 +25,6 @@ from kubedrill.workloads.base import WEB_PORT, Workload, create_pdb, tolerations
 DATA_DIR = "/data"
 RECORDS = f"{DATA_DIR}/records"
 VOLUMES = ("persistentVolumeClaim", "emptyDir")
-NODE_LOCAL_VOLUMES = ("pvc", "emptyDir")       # the node-loss StatefulSet's: a claim of the default class
 
 
 @dataclass(frozen=True)
@@ -112,9 +111,8 @@ class StatefulSet(Workload):
 
     def claims(self) -> dict[str, str]:
         """pod name -> UID of its PVC (data-<pod>); empty for emptyDir."""
-        items = self.scope.clients.core.list_namespaced_persistent_volume_claim(
-            self.namespace, label_selector=self.selector_string).items
-        by_name = {c.metadata.name: c.metadata.uid for c in items}
+        by_name = {c.name: c.uid for c in claims.list_claims(self.scope.clients, self.namespace,
+                                                              self.selector_string)}
         return {p: by_name[f"data-{p}"] for p in self.pod_names() if f"data-{p}" in by_name}
 
     def identities(self) -> dict[str, str]:
@@ -140,8 +138,11 @@ class StatefulSet(Workload):
         FaultFailed when fewer were acknowledged."""
         s = self.scope
         pod = self.pod_name(ordinal)
-        acked = inpod.write_records(s.clients, self.namespace, pod, self.data_file, records, self.container,
-                                    s.timeouts.verify_s)
+        try:
+            acked = inpod.write_records(s.clients, self.namespace, pod, self.data_file, records, self.container,
+                                        s.timeouts.verify_s)
+        except ExecFailed:   # the writer printed no acknowledgement: nothing was acknowledged
+            acked = 0
         if acked < records:
             raise FaultFailed(f"the writer acknowledged {acked} of {records} records in {pod}")
         s.run.log(f"[{s.name}] seeded {acked} records in {self.namespace}/{pod}:{self.data_file}")

@@ -48,8 +48,8 @@ def test_objectives_json_file(tmp_path):
     ("pod_kill_rto_s=fast", "expected a number"),
     ("pod_kill_rto_s=0", "no recovery takes 0 s or less"),
     ("pod_delete_one_rto_s=-1", "expected a positive number"),
-    ("pod_delete_one_availability=5", "at most 1"),
-    ("container_kill_all_availability=0", "above 0"),
+    ("pod_delete_one_availability=5", "between 0 and 1"),
+    ("container_kill_all_availability=1.01", "between 0 and 1"),
 ])
 def test_bad_objective_overrides(override, message):
     with pytest.raises(UsageError, match=message):
@@ -57,8 +57,10 @@ def test_bad_objective_overrides(override, message):
 
 
 def test_objectives_that_can_be_met_are_taken():
-    o = config.parse_objectives(None, ["pod_delete_one_availability=1", "rpo_records=0", "pod_kill_rto_s=0.01"])
+    o = config.parse_objectives(None, ["pod_delete_one_availability=1", "rpo_records=0", "pod_kill_rto_s=0.01",
+                                       "pod_delete_all_outage_s=0", "availability_min_ratio=0"])
     assert (o.pod_delete_one_availability, o.rpo_records, o.pod_kill_rto_s) == (1.0, 0.0, 0.01)
+    assert (o.pod_delete_all_outage_s, o.availability_min_ratio) == (0.0, 0.0)
 
 
 def test_an_objectives_file_that_cannot_be_met_is_refused(tmp_path):
