@@ -53,6 +53,39 @@ class FaultFailed(KubedrillError):
     """A fault could not be injected (nothing to kill, node not found, ...)."""
 
 
+class FaultNotInjected(FaultFailed):
+    """The fault was applied and did nothing: the killed pod's UID is still there, the killed
+    container's restart count did not move, the node never became unreachable."""
+
+
+class IdentityLost(KubedrillError):
+    """A workload came back as something else: a name, an ordinal or a claim (PVC UID) changed,
+    pods came back out of their guaranteed order, or a pod that must wait for its volume ran
+    without it."""
+
+
+class NotRecovered(KubedrillError):
+    """The workload never came back as required (a count not restored, a replacement missing);
+    not a matter of speed."""
+
+
+class ObjectiveExceeded(KubedrillError):
+    """A recovery happened, measured outside its objective (an RTO, an outage, an availability,
+    an RPO). Carries the objective's name, the measured value and the limit."""
+
+    def __init__(self, message: str, name: str = "", measured: float | None = None,
+                 limit: float | None = None):
+        self.name = name
+        self.measured = measured
+        self.limit = limit
+        super().__init__(message)
+
+
+class NotApplicable(KubedrillError):
+    """A scenario cannot run on this cluster (a capability is missing) and --require names that
+    capability: the run must not pass without it."""
+
+
 class ObjectiveMissed(WaitTimeout):
     """A recovery did not finish within its objective (the wait stopped there). Names the stage
     that was still running, the one that took the time, and carries the partial timeline."""
