@@ -53,7 +53,8 @@ cluster-delete: ## delete the local kind cluster (the image cache stays)
 
 ifeq ($(CONTEXT),)
 DRILL_DEPS := venv cluster
-DRILL_TARGET :=
+# the local kind cluster can do everything a scenario needs: a missing capability fails the run
+DRILL_TARGET := --require all
 else
 DRILL_DEPS := venv
 DRILL_TARGET := --context $(CONTEXT) --allow-context $(CONTEXT) $(if $(KUBECONFIG),--kubeconfig $(KUBECONFIG))
@@ -87,7 +88,7 @@ REPORTS ?= reports
 .PHONY: clean
 clean: ## undo whatever a crashed run left (fault journal), remove reports/
 	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay; fi
-	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json .pytest_cache
+	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache
 
 .PHONY: distclean
 distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)

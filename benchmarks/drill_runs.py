@@ -10,8 +10,8 @@ are checked: every node Ready, no taint added by a drill. A failed run is counte
 retried. Prints per scenario: verdicts, RTO median / p95 / max and, for node loss, each stage's
 duration (median [min-max]).
 
-The same directories feed benchmarks/objectives.py --summarise (replica, StatefulSet and PV
-objectives) and benchmarks/snapshot_restore.py DIR/restores.jsonl (RPO and restore RTO).
+The same directories feed ``benchmarks/objectives.py record`` (the committed run records the
+default objectives are generated from) and benchmarks/snapshot_restore.py DIR/restores.jsonl (RPO and restore RTO).
 """
 
 from __future__ import annotations

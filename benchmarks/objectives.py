@@ -1,242 +1,373 @@
 #!/usr/bin/env python3
-"""Measure the replica, StatefulSet and PV scenarios N times and propose their objectives.
+"""kubedrill's default objectives, generated from committed run records.
 
-    .venv/bin/python benchmarks/objectives.py --runs 10 [--out reports/benchmarks] [--markdown FILE]
-    .venv/bin/python benchmarks/objectives.py --summarise reports/benchmarks/run-*   # figures of runs made
+    .venv/bin/python benchmarks/objectives.py record --commit REV DIR...  # runs -> benchmarks/runs/<run id>.json
+    .venv/bin/python benchmarks/objectives.py generate                    # benchmarks/runs/ -> kubedrill/defaults.py
+    .venv/bin/python benchmarks/objectives.py check                       # exit 1 when kubedrill/defaults.py differs
 
-Each run is one ``pytest scenarios/test_replicas.py scenarios/test_statefulset.py
-scenarios/test_persistent_volumes.py`` with its own reports directory; the RTOs and the
-availability come from that run's results.json, the records checked from its log. A run that
-cannot start because another drill holds the cluster-wide lock waits for the lock (a watch on
-the Lease) and starts then: it never ran, so this is not a rerun. Failed runs are counted and
-listed, never retried.
+``record`` reads one `make drill` run's reports directory (its results.json; benchmarks/drill_runs.py
+makes them) and keeps, per scenario, its verdict and the figures the objectives need
+(benchmarks/runs/README.md describes a record). ``generate`` applies the project's rule to every
+objective's measurements and writes kubedrill/defaults.py; it prints the figures as a markdown
+table. ``check`` recomputes them and compares (tests/unit/test_objective_defaults.py does too).
 
-Prints, per scenario: n, median, p95, and the proposed objective: RTOs and outages p95 x 1.5;
-availability 1 - 1.5 x the p95 of the failed-request share, never stricter than one failed
-request in a median window (a single request is the prober's resolution). RTOs and outages
-are never proposed below 1 s.
+The rule: a time (RTO, outage, RPO seconds) is p95 x 1.5, never below 1 s; an RPO in records is
+p95 x 1.5; an availability is 1 - 1.5 x the p95 of the failed-request share, never stricter than
+one failed request in a median window (a single request is the prober's resolution). Every
+measured recovery counts: a run whose verdict was "objective missed" recovered too (leaving it out
+would bias the figures towards the fast runs); one whose wait stopped at the objective counts at
+that limit. An objective with fewer measurements than its minimum (20; 10 for node loss) is
+PROVISIONAL: it keeps its hand-set value (HAND_SET) and kubedrill/defaults.py says why.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
-import os
-import platform
 import re
 import subprocess
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubedrill.observe.measure import Stats, percentile  # noqa: E402
-from kubedrill.report.results import MEASURED, PASSED, SKIPPED  # noqa: E402
+from kubedrill.observe.measure import percentile  # noqa: E402
+from kubedrill.report.results import MEASURED  # noqa: E402
 
-FILES = ["scenarios/test_replicas.py", "scenarios/test_statefulset.py", "scenarios/test_persistent_volumes.py"]
-LOCK_HELD = "holds the cluster-wide drill lock"
+RUNS_DIR = ROOT / "benchmarks" / "runs"
+DEFAULTS_PY = ROOT / "kubedrill" / "defaults.py"
+FACTOR = 1.5
+MIN_TIME_S = 1.0
+MIN_MEASUREMENTS = 20
+MIN_NODE_MEASUREMENTS = 10     # node loss: a run takes minutes; with 5, the p95 is just the maximum
+
+# Every objective, in kubedrill's order, with the value it keeps while it is provisional.
+HAND_SET = {
+    "pod_kill_rto_s": 30.0,
+    "pod_delete_one_rto_s": 2.6, "pod_delete_half_rto_s": 3.0, "pod_delete_all_rto_s": 4.0,
+    "container_kill_one_rto_s": 4.4, "container_kill_half_rto_s": 4.5, "container_kill_all_rto_s": 4.5,
+    "pod_delete_one_availability": 0.896, "pod_delete_half_availability": 0.892,
+    "pod_delete_all_availability": 0.806, "container_kill_one_availability": 0.681,
+    "container_kill_half_availability": 0.511, "container_kill_all_availability": 0.319,
+    "pod_delete_one_outage_s": 1.7, "pod_delete_half_outage_s": 1.7, "pod_delete_all_outage_s": 1.7,
+    "container_kill_one_outage_s": 1.7, "container_kill_half_outage_s": 1.7, "container_kill_all_outage_s": 1.8,
+    "statefulset_pod_rto_s": 3.4, "statefulset_all_rto_s": 6.6,
+    "pv_retain_rebind_rto_s": 22.1, "pv_delete_reclaim_s": 1.0,
+    "node_stop_rto_s": 100.0, "node_drain_rto_s": 60.0,
+    "node_stop_statefulset_rto_s": 120.0, "node_drain_statefulset_rto_s": 60.0, "node_back_rto_s": 10.0,
+    "restore_rto_s": 120.0, "restore_rpo_records": 200.0, "restore_rpo_s": 30.0,
+}
+
+# What a run measured changes with kubedrill: a record's "measurement" says which version its
+# tree had, and an objective counts only the records at or above its version here.
+#   1: the restore RTO ends when the server answers; the RPO is counted from the writer's acknowledgements
+#   2: the restore RTO ends when the restored data answers the oracle's query; the RPO is read from
+#      the restored data
+MIN_MEASUREMENT = {"restore_rto_s": 2, "restore_rpo_records": 2, "restore_rpo_s": 2}
+# the first commit of each version (a run whose results.json does not say its version is placed by
+# its commit); None: no commit has it yet
+MEASUREMENT_SINCE: dict[int, str | None] = {2: None}
 
 
-def objective_name(nodeid: str) -> str | None:
-    """The objective a scenario's RTO is held to (RC and Deployment share theirs)."""
-    m = re.search(r"test_(pods_deleted|containers_killed)\w*\[\w+-(one|half|all)\]", nodeid)
+def objectives_for(nodeid: str, how: str | None = None) -> dict[str, str]:
+    """The objectives a scenario's figures feed: objective name -> figure of its record."""
+    file, _, test = nodeid.partition("::")
+    name = Path(file).stem
+    m = re.fullmatch(r"test_(pods_deleted|containers_killed)\w*\[\w+-(one|half|all)\]", test)
+    if name == "test_replicas" and m:
+        base = f"{'pod_delete' if m.group(1) == 'pods_deleted' else 'container_kill'}_{m.group(2)}"
+        return {f"{base}_rto_s": "rto_s", f"{base}_availability": "success_ratio",
+                f"{base}_outage_s": "longest_outage_s"}
+    if name == "test_plumbing" and test == "test_deployment_replaces_a_killed_pod":
+        return {"pod_kill_rto_s": "rto_s"}
+    for key, objective in (("killed_pod_comes_back", "statefulset_pod_rto_s"),
+                           ("all_pods_killed", "statefulset_all_rto_s"),
+                           ("retained_volume", "pv_retain_rebind_rto_s"),
+                           ("deleted_claim", "pv_delete_reclaim_s")):
+        if name in ("test_statefulset", "test_persistent_volumes") and key in test:
+            return {objective: "rto_s"}
+    if name == "test_node_loss":
+        how = how or node_method(test)
+        if "statefulset" in test:
+            return {f"node_{how}_statefulset_rto_s": "rto_s", "node_back_rto_s": "node_back_s"}
+        return {f"node_{how}_rto_s": "rto_s"}
+    if name == "test_snapshot_restore":
+        return {"restore_rto_s": "rto_s", "restore_rpo_records": "rpo_records", "restore_rpo_s": "rpo_s"}
+    return {}
+
+
+def node_method(test: str) -> str:
+    """How a node-loss scenario loses its node, from its id (parameter, else its name; stop by default)."""
+    m = re.search(r"\[(stop|drain)\]", test)
     if m:
-        return f"{'pod_delete' if m.group(1) == 'pods_deleted' else 'container_kill'}_{m.group(2)}"
-    for key, name in (("killed_pod_comes_back", "statefulset_pod"), ("all_pods_killed", "statefulset_all"),
-                      ("retained_volume", "pv_retain_rebind"), ("deleted_claim", "pv_delete_reclaim")):
-        if key in nodeid:
-            return name
-    return None
+        return m.group(1)
+    return "drain" if "drain" in test.split("[")[0] else "stop"
 
 
-def wait_for_lock(context: str) -> None:
-    from kubedrill import client as kclient
-    from kubedrill import guard
-    from kubedrill.wait import ApiSource, Check, wait_for
+# --- record: a run's reports directory -> benchmarks/runs/<run id>.json ----------------------
 
-    c = kclient.load(None, context)
-    wait_for(ApiSource(c.coordination.list_namespaced_lease, guard.LOCK_NAMESPACE,
-                       field_selector=f"metadata.name={guard.LOCK_NAME}"),
-             lambda items: Check(not items, "held" if items else "free"),
-             description="the drill lock to be free", timeout_s=3600)
-
-
-def one_run(i: int, out: Path, extra: list[str], context: str) -> tuple[int, Path, str]:
-    d = out / f"run-{i:02d}"
-    d.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), *FILES,
-           "--reports-dir", str(d), f"--junitxml={d / 'junit.xml'}", f"--alluredir={d / 'allure'}", *extra]
-    while True:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        log = proc.stdout + proc.stderr
-        if proc.returncode == 4 and LOCK_HELD in log:
-            print(f"run {i}: another drill holds the lock; waiting for it", flush=True)
-            wait_for_lock(context)
-            continue
-        (d / "output.txt").write_text(log)
-        return proc.returncode, d, log
+def figures(row: dict) -> dict:
+    """A results.json row as a record keeps it: the verdict and what was measured."""
+    out: dict = {"verdict": row["verdict"]}
+    if row.get("rto_s") is not None:
+        out["rto_s"] = round(float(row["rto_s"]), 3)
+    elif row["verdict"] in MEASURED and row.get("objective_s") is not None:
+        out["rto_at_least_s"] = float(row["objective_s"])   # the wait stopped at the objective
+    av = row.get("availability") or {}
+    for key in ("success_ratio", "longest_outage_s", "requests"):
+        if av.get(key) is not None:
+            out[key] = av[key]
+    rpo = row.get("rpo") or {}
+    if rpo.get("records_lost") is not None:
+        out["rpo_records"], out["rpo_s"] = int(rpo["records_lost"]), round(float(rpo.get("seconds_lost") or 0), 3)
+    loss = next((r["node_loss"] for r in reversed(row.get("recoveries") or []) if r.get("node_loss")), None)
+    if loss:
+        out["how"] = loss["how"]
+        out["stages"] = {s["name"]: round(float(s["duration_s"]), 3) for s in loss["stages"]}
+        back = [m["t_s"] for m in (row.get("timeline") or {}).get("marks", []) if m["name"] == "node back"]
+        if back and "rto_s" in out:
+            out["node_back_s"] = round(out["rto_s"] - float(back[-1]), 3)   # node Ready and untainted -> pods Ready
+    return out
 
 
-def read_run(i: int, d: Path, rc: int, took: float, samples) -> dict:
-    """Add one run's figures (its results.json and log) to ``samples``; the run's summary."""
-    log = (d / "output.txt").read_text() if (d / "output.txt").exists() else ""
-    data = json.loads((d / "results.json").read_text()) if (d / "results.json").exists() else {"scenarios": []}
-    records = defaultdict(int)
-    for m in re.finditer(r"\[(test_[^\]\n]+(?:\][^\]\n]*)?)\] records checked: (\d+)", log):
-        records[m.group(1)] += int(m.group(2))
-    failed = []
-    for row in data["scenarios"]:
-        sid = row["scenario"]
-        s = samples[sid]
-        if row["verdict"] == SKIPPED:
-            continue
-        if row["verdict"] != PASSED:
-            failed.append(f"{sid}: {row['verdict']}: {row['reason']}")
-        if row["verdict"] not in MEASURED:
-            continue
-        if row.get("rto_s") is not None:
-            s["rto_s"].append(float(row["rto_s"]))
-        av = row.get("availability") or {}
-        if av.get("success_ratio") is not None:
-            s["success_ratio"].append(float(av["success_ratio"]))
-            s["longest_outage_s"].append(float(av["longest_outage_s"]))
-            s["requests"].append(float(av.get("requests") or 0))
-        name = sid.split("::", 1)[1]
-        if name in records:
-            s["records"].append(float(records[name]))
-    if rc is None:
-        rc = 0 if data["scenarios"] and not failed and not data.get("leaks") else 1
-    info = {"run": i, "dir": str(d), "rc": rc, "seconds": round(took, 1), "failed": failed,
-            "scenarios": len(data["scenarios"]), "run_id": data.get("run_id"), "leaks": data.get("leaks", [])}
-    print(f"run {i}: exit {rc}, {took:.0f}s, {len(data['scenarios'])} scenarios, {len(failed)} failed"
-          + "".join(f"\n  {f}" for f in failed), flush=True)
-    return info
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def collect(out: Path, runs: int, extra: list[str], context: str) -> dict:
-    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    runs_info = []
-    for i in range(1, runs + 1):
-        started = dt.datetime.now(dt.timezone.utc)
-        rc, d, _ = one_run(i, out, extra, context)
-        took = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
-        runs_info.append(read_run(i, d, rc, took, samples))
-    return {"samples": {k: dict(v) for k, v in samples.items()}, "runs": runs_info}
+def measurement_of(commit: str) -> int:
+    version = 1
+    for v, since in sorted(MEASUREMENT_SINCE.items()):
+        if since and subprocess.run(["git", "merge-base", "--is-ancestor", since, commit], cwd=ROOT).returncode == 0:
+            version = v
+    return version
 
 
-def summarise(dirs: list[Path]) -> dict:
-    """The figures of runs already made (each a directory with results.json and output.txt)."""
-    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    runs_info = []
-    for i, d in enumerate(dirs, start=1):
-        took = 0.0
-        m = re.search(r"in ([\d.]+)s", (d / "output.txt").read_text()[-400:]) if (d / "output.txt").exists() else None
-        if m:
-            took = float(m.group(1))
-        runs_info.append(read_run(i, d, None, took, samples))
-    return {"samples": {k: dict(v) for k, v in samples.items()}, "runs": runs_info}
+def run_date(results: dict, path: Path) -> str:
+    """When the run's first fault happened (its timelines' origin), else the file's time."""
+    origins = [t["origin_unix"] for row in results["scenarios"] for t in [row.get("timeline") or {}]
+               if t.get("origin_unix")]
+    when = min(origins) if origins else path.stat().st_mtime
+    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def propose(samples: dict) -> tuple[list[dict], dict[str, float]]:
-    rows, objectives = [], {}
-    by_objective: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for sid, s in sorted(samples.items()):
-        name = objective_name(sid)
-        row = {"scenario": sid, "objective": name}
-        if s.get("rto_s"):
-            st = Stats.of(s["rto_s"])
-            row.update(n=st.n, rto_median=st.median, rto_p95=st.p95, rto_max=st.max)
-        if s.get("success_ratio"):
-            row.update(avail_median=percentile(s["success_ratio"], 50), avail_min=min(s["success_ratio"]),
-                       outage_median=percentile(s["longest_outage_s"], 50),
-                       outage_p95=percentile(s["longest_outage_s"], 95),
-                       requests_median=percentile(s["requests"], 50))
-        if s.get("records"):
-            row.update(records=int(percentile(s["records"], 50)))
-        rows.append(row)
-        if name:
-            for k, v in s.items():
-                by_objective[name][k] += v
-    for name, s in sorted(by_objective.items()):
-        suffix = "_s" if name == "pv_delete_reclaim" else "_rto_s"
-        if s.get("rto_s"):
-            # never below 1 s: under a second, a shared 2-core machine measures its own noise
-            objectives[name + suffix] = max(1.0, math.ceil(Stats.of(s["rto_s"]).objective() * 10) / 10)
-        if s.get("success_ratio"):
-            failed_share = [1 - r for r in s["success_ratio"]]
-            one_request = 1 / max(1.0, percentile(s["requests"], 50))
-            allowed = max(1.5 * percentile(failed_share, 95), one_request)
-            objectives[name + "_availability"] = math.floor((1 - allowed) * 1000) / 1000
-            objectives[name + "_outage_s"] = max(1.0, math.ceil(1.5 * percentile(s["longest_outage_s"], 95) * 10) / 10)
-    return rows, objectives
-
-
-def machine() -> str:
-    cpu = "?"
+def extract(results: dict, path: Path, commit: str | None) -> dict:
+    """The record of one run (``results``: its results.json, read from ``path``)."""
+    env = results.get("environment") or {}
+    commit = commit or env.get("commit")
+    if not commit:
+        raise SystemExit(f"{path}: results.json does not say which commit ran; give --commit REV")
+    if commit.endswith("-dirty"):
+        raise SystemExit(f"{path}: the run's tree had uncommitted changes ({commit}); record runs of a commit")
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Linux {platform.release()}, Python {platform.python_version()}"
+        commit = git("rev-parse", "--verify", f"{commit}^{{commit}}")
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"{path}: commit {commit!r} is not in this repository") from None
+    scenarios = {}
+    for row in results["scenarios"]:
+        if not objectives_for(row["scenario"]):
+            raise SystemExit(f"{path}: no objective is mapped for {row['scenario']}; add it to objectives_for()")
+        scenarios[row["scenario"]] = figures(row)
+    return {"run_id": results["run_id"], "date": run_date(results, path), "commit": commit,
+            "kubedrill": env.get("kubedrill", "?"), "kubernetes": env.get("kubernetes", "?"),
+            "context": results.get("context", "?"),
+            "measurement": int(env.get("measurement") or measurement_of(commit)), "scenarios": scenarios}
 
 
-def markdown(rows: list[dict], objectives: dict, runs: list[dict], when: str) -> str:
-    ok = sum(1 for r in runs if r["rc"] == 0)
-    out = [f"## Replica, StatefulSet and PV objectives (benchmarks/objectives.py, {when})", "",
-           f"Machine: {machine()}; kind cluster `kubedrill` (1 control plane, 2 workers). "
-           f"{len(runs)} consecutive runs, {ok} passed "
-           f"(run times {', '.join(str(int(r['seconds'])) + 's' for r in runs)}).", "",
-           "| scenario | n | RTO median | RTO p95 | availability median (min) | longest outage median / p95 | records checked |",
+def dumps(record: dict) -> str:
+    """A record as committed: its fields, then one line per scenario."""
+    head = {k: v for k, v in record.items() if k != "scenarios"}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    rows = [f"    {json.dumps(k)}: {json.dumps(v)}" for k, v in record["scenarios"].items()]
+    return "{\n" + "\n".join(lines) + '\n  "scenarios": {\n' + ",\n".join(rows) + "\n  }\n}\n"
+
+
+def record(dirs: list[Path], commit: str | None, out: Path = RUNS_DIR) -> list[Path]:
+    written = []
+    for d in dirs:
+        path = d / "results.json" if d.is_dir() else d
+        if not path.exists():
+            raise SystemExit(f"{d}: no results.json (the run has not finished)")
+        rec = extract(json.loads(path.read_text()), path, commit)
+        target = out / f"{rec['run_id']}.json"
+        target.write_text(dumps(rec))
+        written.append(target)
+    return written
+
+
+def load_records(runs: Path = RUNS_DIR) -> list[dict]:
+    return sorted((json.loads(p.read_text()) for p in runs.glob("*.json")), key=lambda r: (r["date"], r["run_id"]))
+
+
+# --- generate: the records -> each objective's default ---------------------------------------
+
+@dataclass(frozen=True)
+class Default:
+    name: str
+    value: float
+    n: int                       # measurements counted
+    minimum: int                 # measurements needed
+    runs: int                    # runs they came from
+    p95: float | None            # of the figure (the failed-request share for an availability)
+    median: float | None
+    proposed: float | None       # the rule's value (also when provisional)
+    reason: str = ""             # why it is provisional ("" when it is not)
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.reason)
+
+
+def minimum_of(name: str) -> int:
+    return MIN_NODE_MEASUREMENTS if name.startswith("node_") else MIN_MEASUREMENTS
+
+
+def samples(records: list[dict]) -> tuple[dict[str, list[tuple[float, str]]], dict[str, dict], dict[str, int]]:
+    """Per objective: (value, run id) of every measured recovery; the requests of each
+    availability measurement; how many measurements an older measurement version left out."""
+    values: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    requests: dict[str, list[float]] = defaultdict(list)
+    older: dict[str, int] = defaultdict(int)
+    for rec in records:
+        for nodeid, row in rec["scenarios"].items():
+            if row["verdict"] not in MEASURED:
+                continue
+            for name, figure in objectives_for(nodeid, row.get("how")).items():
+                value = row.get(figure, row.get("rto_at_least_s") if figure == "rto_s" else None)
+                if value is None:
+                    continue
+                if rec.get("measurement", 1) < MIN_MEASUREMENT.get(name, 1):
+                    older[name] += 1
+                    continue
+                values[name].append((float(value), rec["run_id"]))
+                if figure == "success_ratio" and row.get("requests") is not None:
+                    requests[name].append(float(row["requests"]))
+    return values, requests, older
+
+
+def ceil_to(x: float, step: float) -> float:
+    return round(math.ceil(round(x / step, 9)) * step, 3)
+
+
+def floor_to(x: float, step: float) -> float:
+    return round(math.floor(round(x / step, 9)) * step, 3)
+
+
+def time_objective(values: list[float]) -> float:
+    """p95 x 1.5 in tenths of a second, never below 1 s (a shared machine measures its own noise there)."""
+    return max(MIN_TIME_S, ceil_to(FACTOR * percentile(values, 95), 0.1))
+
+
+def records_objective(values: list[float]) -> float:
+    return float(math.ceil(round(FACTOR * percentile(values, 95), 9)))
+
+
+def availability_objective(ratios: list[float], requests: list[float]) -> float:
+    """1 - 1.5 x the p95 of the failed-request share, at most one request's share stricter."""
+    allowed = FACTOR * percentile([1 - r for r in ratios], 95)
+    if requests:
+        allowed = max(allowed, 1 / max(1.0, percentile(requests, 50)))
+    return max(0.0, floor_to(1 - allowed, 0.001))
+
+
+def proposed(name: str, values: list[float], requests: list[float]) -> float:
+    if name.endswith("_availability"):
+        return availability_objective(values, requests)
+    if name.endswith("_records"):
+        return records_objective(values)
+    return time_objective(values)
+
+
+def generate(records: list[dict]) -> list[Default]:
+    values, requests, older = samples(records)
+    out = []
+    for name, hand_set in HAND_SET.items():
+        vs = [v for v, _ in values.get(name, [])]
+        runs = len({r for _, r in values.get(name, [])})
+        need = minimum_of(name)
+        figure = [1 - v for v in vs] if name.endswith("_availability") else vs
+        p95, median = (percentile(figure, 95), percentile(figure, 50)) if vs else (None, None)
+        rule = proposed(name, vs, requests.get(name, [])) if vs else None
+        reason = ""
+        if len(vs) < need:
+            reason = f"{len(vs)} of {need} measurements"
+            if older.get(name):
+                reason += (f" at measurement {MIN_MEASUREMENT[name]} ({older[name]} older ones measured "
+                           "something else)")
+        out.append(Default(name, hand_set if reason else rule, len(vs), need, runs, p95, median, rule, reason))
+    return out
+
+
+def render(defaults: list[Default], records: list[dict]) -> str:
+    """kubedrill/defaults.py."""
+    dates = [r["date"][:10] for r in records]
+    span = f"{min(dates)} to {max(dates)}" if dates else "none"
+    lines = ['"""Default recovery objectives, generated by `benchmarks/objectives.py generate` from the run',
+             "records in benchmarks/runs/ (p95 x 1.5 of every measured recovery, misses counted; availability",
+             "1 - 1.5 x the p95 of the failed-request share). Do not edit: record runs and generate again;",
+             'tests/unit/test_objective_defaults.py fails when this file and the records disagree."""', "",
+             f"RUNS = {len(records)}  # run records read, {span}", "",
+             "# objective -> default; the comment: measurements counted, their p95", "OBJECTIVES = {"]
+    for d in defaults:
+        what = "failed share p95" if d.name.endswith("_availability") else "p95"
+        p95 = f", {what} {d.p95:.4g}" if d.p95 is not None else ""
+        lines.append(f"    {json.dumps(d.name)}: {d.value!r},  # {d.n} from {d.runs} runs{p95}")
+    lines += ["}", "",
+              "# objectives measured fewer times than their minimum: they keep a hand-set value until more",
+              "# runs are recorded (objective -> why)", "PROVISIONAL = {"]
+    lines += [f"    {json.dumps(d.name)}: {json.dumps(d.reason)}," for d in defaults if d.provisional]
+    lines += ["}", ""]
+    return "\n".join(lines)
+
+
+def fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
+def markdown(defaults: list[Default], old: dict[str, float] | None = None) -> str:
+    """The figures per objective (median and p95 of the failed share for an availability)."""
+    out = ["| objective | measurements (runs) | median | p95 | rule's value | default | was |",
            "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        short = r["scenario"].replace("scenarios/", "")
-        av = (f"{100 * r['avail_median']:.1f}% ({100 * r['avail_min']:.1f}%)" if "avail_median" in r else "-")
-        outage = (f"{r['outage_median']:.2f}s / {r['outage_p95']:.2f}s" if "outage_median" in r else "-")
-        rto = (f"{r['rto_median']:.2f}s", f"{r['rto_p95']:.2f}s") if "rto_median" in r else ("-", "-")
-        out.append(f"| {short} | {r.get('n', 0)} | {rto[0]} | {rto[1]} | {av} | {outage} | {r.get('records', '-')} |")
-    out += ["", "Proposed objectives (RTO and outage: p95 x 1.5 over both controllers where they share one; "
-            "availability: 1 - 1.5 x p95 of the failed share, at most one request's share stricter):", "",
-            "| objective | value |", "|---|---|"]
-    out += [f"| {k} | {v:g} |" for k, v in sorted(objectives.items())]
-    failed = [f for r in runs for f in r["failed"]]
-    if failed:
-        out += ["", "Failures:", ""] + [f"- {f}" for f in failed]
+    for d in defaults:
+        default = f"{d.value:g}" + (f" (provisional: {d.reason})" if d.provisional else "")
+        out.append(f"| {d.name} | {d.n} ({d.runs}) | {fmt(d.median)} | {fmt(d.p95)} | {fmt(d.proposed)} | "
+                   f"{default} | {fmt((old or {}).get(d.name))} |")
     return "\n".join(out) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks")
-    ap.add_argument("--markdown", type=Path, help="append the results section to this file (e.g. benchmarks/results.md)")
-    ap.add_argument("--context", default="kind-kubedrill")
-    ap.add_argument("--summarise", type=Path, nargs="+", metavar="RUN_DIR",
-                    help="run nothing: summarise these run directories (each with results.json, output.txt)")
-    ap.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="keep runs' figures in benchmarks/runs/")
+    rec.add_argument("dirs", type=Path, nargs="+", metavar="DIR",
+                     help="a run's reports directory (or its results.json)")
+    rec.add_argument("--commit", help="the commit the runs ran (when results.json does not say)")
+    sub.add_parser("generate", help="write kubedrill/defaults.py from benchmarks/runs/")
+    sub.add_parser("check", help="exit 1 when kubedrill/defaults.py differs from what benchmarks/runs/ give")
     a = ap.parse_args(argv)
-    if a.runs < 1:
-        ap.error("--runs must be at least 1")
-    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    if a.summarise:
-        data = summarise(a.summarise)
-    else:
-        data = collect(a.out, a.runs, a.pytest_args, a.context)
-    a.out.mkdir(parents=True, exist_ok=True)
-    rows, objectives = propose(data["samples"])
-    (a.out / "summary.json").write_text(json.dumps({"when": when, "machine": machine(), **data,
-                                                    "rows": rows, "objectives": objectives}, indent=2))
-    text = markdown(rows, objectives, data["runs"], when)
-    print(text)
-    if a.markdown:
-        with a.markdown.open("a") as f:
-            f.write("\n" + text)
-    return 0 if all(r["rc"] == 0 for r in data["runs"]) else 1
+    if a.command == "record":
+        for p in record(a.dirs, a.commit):
+            print(p.relative_to(ROOT))
+        return 0
+    records = load_records()
+    defaults = generate(records)
+    text = render(defaults, records)
+    if a.command == "generate":
+        DEFAULTS_PY.write_text(text)
+        print(markdown(defaults, HAND_SET))
+        print(f"{DEFAULTS_PY.relative_to(ROOT)}: {len(records)} runs, "
+              f"{sum(d.provisional for d in defaults)} of {len(defaults)} objectives provisional")
+        return 0
+    current = DEFAULTS_PY.read_text() if DEFAULTS_PY.exists() else ""
+    if current != text:
+        print(f"{DEFAULTS_PY.relative_to(ROOT)} differs from benchmarks/runs/: run benchmarks/objectives.py generate")
+        return 1
+    print(f"{DEFAULTS_PY.relative_to(ROOT)} matches {len(records)} run records")
+    return 0
 
 
 if __name__ == "__main__":

@@ -47,6 +47,11 @@ def data(check_id: str, ok: Any, message: str) -> None:
         _fail(DataLost, check_id, message)
 
 
+def _number(value: float) -> str:
+    """3 decimals, or none for a count (records)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
+
+
 def objective(check_id: str, objectives: Any, name: str, measured: float, *, at_most: bool = True,
               what: str = "RTO", unit: str = "s") -> float:
     """``measured`` within the objective ``name`` (at most, or at least with ``at_most=False``):
@@ -55,6 +60,6 @@ def objective(check_id: str, objectives: Any, name: str, measured: float, *, at_
     ok = measured <= limit if at_most else measured >= limit
     if not ok:
         bound = "at most" if at_most else "at least"
-        raise ObjectiveExceeded(f"{what} {measured:.3f}{unit} misses the objective {name} ({bound} {limit:g}{unit})"
+        raise ObjectiveExceeded(f"{what} {_number(measured)}{unit} misses the objective {name} ({bound} {limit:g}{unit})"
                                 f" [{check_id}]", name, measured, limit)
     return limit

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from kubedrill.errors import FaultFailed, UsageError
+from kubedrill.errors import FaultFailed, KubedrillError, UsageError
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 
@@ -36,8 +36,16 @@ def cli(*args: str, timeout: float = 60) -> str:
     return proc.stdout
 
 
+def installed() -> bool:
+    """The docker CLI is on PATH (whether its daemon answers is another question: ``available``)."""
+    return shutil.which("docker") is not None
+
+
 def available() -> bool:
-    if not shutil.which("docker"):
+    """docker answers. A bool for callers that only note it (the leak check); what needs docker
+    calls it (``cli``, ``node_containers``) and lets its error through: a transient failure is
+    an error, never a reason to skip."""
+    if not installed():
         return False
     try:
         cli("version", "--format", "{{.Server.Version}}", timeout=10)
@@ -51,6 +59,19 @@ def node_containers(cluster: str) -> tuple[NodeContainer, ...]:
                   "--format", "{{.Names}}\t{{.State}}")
     rows = [line.split("\t") for line in out.splitlines() if line.strip()]
     return tuple(sorted(NodeContainer(r[0], r[1] if len(r) > 1 else "") for r in rows))
+
+
+def local_nodes(cluster: str | None) -> tuple[str, ...]:
+    """The node containers of kind cluster ``cluster`` on this machine's docker, by name; () when
+    there is no cluster name, no docker CLI or no such container (not a local kind cluster).
+    docker that does not answer is an error (KubedrillError), never an empty answer."""
+    if not cluster or not installed():
+        return ()
+    try:
+        return tuple(c.name for c in node_containers(cluster))
+    except FaultFailed as exc:
+        raise KubedrillError(f"docker does not answer, so the nodes of kind cluster {cluster} cannot be "
+                             f"reached: {exc}") from None
 
 
 def is_running(container: str) -> bool:

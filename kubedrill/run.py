@@ -1,6 +1,6 @@
 """One drill run: its id, seed, guard, journal, timeouts, cleanup stacks, phases, signals.
 
-Phases of a scenario (each logged as it starts and ends)::
+Phases of a scenario (each logged as it starts and ends, and noted as begun for its scope)::
 
     deploy -> fault -> recover -> verify -> teardown
 
@@ -157,6 +157,9 @@ class Run:
     pause_file: str | None = None
     phase_listeners: list[PhaseListener] = field(default_factory=list)
     results: list = field(default_factory=list)
+    # the phases each scope (a scenario) has begun since it started: its verdict tells a failure
+    # before its fault (a harness error) from one after it (kubedrill.report.verdicts)
+    begun: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.signals = Signals(self.log)
@@ -199,12 +202,21 @@ class Run:
         return random.Random(f"{self.seed}:{scope}")
 
     # --- phases and pause points ---------------------------------------------------------
+    def phases_begun(self, scope: str) -> frozenset[str]:
+        """The phases ``scope`` has begun since it started (or since ``forget_phases``)."""
+        return frozenset(self.begun.get(scope, ()))
+
+    def forget_phases(self, scope: str) -> None:
+        """A scenario starts: none of its phases has begun."""
+        self.begun.pop(scope, None)
+
     @contextlib.contextmanager
     def phase(self, name: str, scope: str = "") -> Iterator[None]:
         if name not in PHASES:
             raise UsageError(f"unknown phase {name!r}")
         title = PHASE_TITLES[name]
         where = f"[{scope}] " if scope else ""
+        self.begun.setdefault(scope, set()).add(name)
         start = time.monotonic()
         self.log(f"{where}phase {title}: start")
         self.listeners_start(name, title)

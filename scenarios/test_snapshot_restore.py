@@ -1,8 +1,12 @@
 """Snapshot-based restore (issue 6): a volume is lost and a VolumeSnapshot brings the data
-back, exactly up to the snapshot and nothing after, measured (RPO in records and seconds,
-restore RTO from the loss to the first successful query)."""
+back, exactly up to the snapshot and nothing after, measured: the RPO from the restored data
+(records and seconds), the restore RTO from the loss to the restored data answering the oracle's
+query. Each is held to its objective (kubedrill.config.Objectives: restore_rpo_records,
+restore_rpo_s, restore_rto_s). Each check is a row of docs/checks.md."""
 
 import pytest
+
+from kubedrill import checks
 
 pytestmark = [pytest.mark.snapshot, pytest.mark.slow]
 
@@ -14,12 +18,14 @@ def test_postgresql_is_restored_from_a_consistent_snapshot_up_to_the_cut(postgre
     postgres_db.wait_records(RECORDS_PAST_THE_CUT)
     loss = postgres_db.lose_volume()
     restored = postgres_db.restore(snap, after=loss)
-    verified = postgres_db.verify(restored)
+    verified = postgres_db.verify(restored)   # data lost: records before the cut missing, or after it present
 
-    assert verified.consistent, verified.statement
-    assert verified.rpo.records_lost >= RECORDS_PAST_THE_CUT
-    assert restored.rto_s <= objectives.restore_rto_s, (
-        f"restore RTO {restored.rto_s:.1f}s exceeds the objective {objectives.restore_rto_s}s")
+    checks.objective("snapshot_restore.postgres-rpo-records", objectives, "restore_rpo_records",
+                     verified.rpo.records_lost, what="RPO", unit=" records")
+    checks.objective("snapshot_restore.postgres-rpo-s", objectives, "restore_rpo_s", verified.rpo.seconds_lost,
+                     what="RPO")
+    checks.objective("snapshot_restore.postgres-rto", objectives, "restore_rto_s", restored.rto_s,
+                     what="restore RTO")
 
 
 def test_files_are_restored_from_a_consistent_snapshot_up_to_the_cut(file_db, objectives):
@@ -27,9 +33,11 @@ def test_files_are_restored_from_a_consistent_snapshot_up_to_the_cut(file_db, ob
     file_db.wait_records(RECORDS_PAST_THE_CUT)
     loss = file_db.lose_volume()
     restored = file_db.restore(snap, after=loss)
-    verified = file_db.verify(restored)
+    verified = file_db.verify(restored)   # data lost: records before the cut missing, or after it present
 
-    assert verified.consistent, verified.statement
-    assert verified.rpo.records_lost >= RECORDS_PAST_THE_CUT
-    assert restored.rto_s <= objectives.restore_rto_s, (
-        f"restore RTO {restored.rto_s:.1f}s exceeds the objective {objectives.restore_rto_s}s")
+    checks.objective("snapshot_restore.file-rpo-records", objectives, "restore_rpo_records",
+                     verified.rpo.records_lost, what="RPO", unit=" records")
+    checks.objective("snapshot_restore.file-rpo-s", objectives, "restore_rpo_s", verified.rpo.seconds_lost,
+                     what="RPO")
+    checks.objective("snapshot_restore.file-rto", objectives, "restore_rto_s", restored.rto_s,
+                     what="restore RTO")

@@ -8,19 +8,22 @@ each record durably, then prints ``ack <seq>``.
       drill_records(seq bigint PRIMARY KEY, line text NOT NULL)   -- line = oracle.record(...)
 
 - ``FileSink``: a shell loop that appends one record per stdin line to a file, fsyncs it, then
-  acknowledges it.
+  acknowledges it. On start it makes the file end on a whole line (``oracle.TAIL_SH``): a torn
+  last record, never acknowledged, is cut off, so the next record never lands glued to it.
 """
 
 from __future__ import annotations
 
+from kubedrill.data import oracle
 from kubedrill.k8s.podsession import Session
 
 TABLE = "drill_records"
 PSQL = ("psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres")
 CREATE_TABLE = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq bigint PRIMARY KEY, line text NOT NULL);"
-# the file sink: one record per stdin line, appended, fsynced, then acknowledged
-FILE_SINK_SH = ('touch "$F" && echo ready; while IFS= read -r l; do printf "%s\\n" "$l" >> "$F" '
-                '&& sync "$F" && echo "ack ${l%%|*}"; done')
+# the file sink: the file's tail repaired, then one record per stdin line, appended, fsynced,
+# then acknowledged
+FILE_SINK_SH = (oracle.TAIL_SH + 'DATA="$F"; touch "$F" && repair_tail && echo ready; while IFS= read -r l; do '
+                'printf "%s\\n" "$l" >> "$F" && sync "$F" && echo "ack ${l%%|*}"; done')
 READY_S = 60.0
 
 

@@ -7,6 +7,10 @@ and waits for ``ack <seq>``, which the sink prints only once the record is durab
 committed INSERT for PostgreSQL, an fsynced append for a file). So "acknowledged" means what
 it means to a client, and the acknowledgements live here, outside the pod, surviving its loss.
 
+Every record carries the writer's identity, its ``name`` (a stream id, e.g. the database's
+name), which the oracle checks (``oracle.verify(..., writer=name)``). Numbering lives here, not
+in the sink: it never starts again at 1 while the writer lives.
+
 ``pause()`` returns once no write is in flight (the cut is then exact: the last
 acknowledged record); ``resume(sink)`` goes on with the next sequence number.
 """
@@ -47,11 +51,11 @@ class WriterState:
 
 
 class RecordWriter:
-    """Writes records 1, 2, 3 … every ``interval_s`` while running."""
+    """Writes records 1, 2, 3 … of writer ``name`` every ``interval_s`` while running."""
 
     def __init__(self, name: str, interval_s: float = 0.05, ack_timeout_s: float = 30.0,
                  log: Callable[[str], None] = print):
-        self.name = name
+        self.name = oracle.check_writer(name)
         self.interval_s = interval_s
         self.ack_timeout_s = ack_timeout_s
         self.log = log
@@ -146,7 +150,7 @@ class RecordWriter:
                     return
                 sink, seq = self._sink, self._next
                 self._busy = True
-            line = oracle.record(seq, time.time_ns(), f"r{seq}-{self.name}")
+            line = oracle.record(seq, time.time_ns(), f"r{seq}", writer=self.name)
             try:
                 sink.write(seq, line, self.ack_timeout_s)
                 ack, failure = Ack(seq, Instant.now()), None

@@ -7,7 +7,7 @@ one) and returns a frozen record of what it did. This class only binds them to a
 from __future__ import annotations
 
 from kubedrill.faults import nodes, pods
-from kubedrill.faults.containers import ContainerKill, kill_containers
+from kubedrill.faults.containers import ContainerKill, Unavailable, kill_containers, not_applicable
 from kubedrill.faults.nodes import NodeStopped, TaintAdded
 from kubedrill.faults.pods import PodKill
 from kubedrill.scope import Scope
@@ -15,10 +15,13 @@ from kubedrill.workloads.base import Workload
 
 
 class Faults:
-    """Faults bound to one scenario's scope."""
+    """Faults bound to one scenario's scope. ``unavailable(capability, reason)``: what a fault
+    that cannot act on this cluster does (default: NotApplicable; the ``faults`` fixture skips
+    unless ``--require`` names the capability)."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, unavailable: Unavailable = not_applicable):
         self.scope = scope
+        self.unavailable = unavailable
 
     def kill_pods(self, target: Workload, count: int | None = None, fraction: float | None = None,
                   grace_s: int = 0) -> PodKill:
@@ -27,9 +30,10 @@ class Faults:
 
     def kill_containers(self, target: Workload, count: int | None = None,
                         fraction: float | None = None) -> ContainerKill:
-        """Kill pods' containers in place (SIGKILL through the node's runtime): same pod UID,
-        the kubelet restarts the container."""
-        return kill_containers(self.scope, target, count, fraction)
+        """Kill pods' containers in place (SIGKILL through the node's runtime on the local kind
+        cluster; elsewhere a signal PID 1 handles, through exec): same pod UID, the kubelet
+        restarts the container."""
+        return kill_containers(self.scope, target, count, fraction, self.unavailable)
 
     def taint_node(self, node: str | None = None, effect: str = "NoSchedule") -> TaintAdded:
         """Add a kubedrill taint to a worker (random from the seed unless named)."""

@@ -79,6 +79,21 @@ class NodeBack:
     at: Instant | None = None         # when it was back: Ready and untainted
 
 
+def stop_unavailable(clients) -> str:
+    """Why a worker cannot be stopped on this cluster ("" when it can): stopping one needs the
+    local kind cluster, whose nodes are containers of this machine's docker. On a kind context
+    whose docker does not answer, that is an error (KubedrillError), not a reason to skip."""
+    cluster = clients.kind_cluster
+    if not cluster:
+        return (f"context {clients.context} is not a kind context: a node is stopped through docker, "
+                "on the local kind cluster only (a drain runs anywhere)")
+    if not docker.installed():
+        return f"no docker CLI on this machine: kind cluster {cluster}'s nodes are not local containers"
+    if not docker.local_nodes(cluster):
+        return f"docker on this machine runs no node container of kind cluster {cluster}: it is not the local one"
+    return ""
+
+
 def kind_nodes(scope: Scope) -> tuple[str, ...]:
     cluster = scope.clients.kind_cluster
     if not cluster:

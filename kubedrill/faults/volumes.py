@@ -9,11 +9,12 @@ at once with VolumeLost ("PV ... deleted"), not with a timeout.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from kubedrill import docker, guard, journal, pins
 from kubedrill.data import inpod
-from kubedrill.errors import VolumeLost
+from kubedrill.errors import FaultFailed, KubedrillError, VolumeLost
 from kubedrill.k8s import claims, pods
 from kubedrill.k8s.common import ignore_not_found
 from kubedrill.k8s.claims import PvInfo
@@ -180,15 +181,71 @@ class DataVolume:
         return recovery
 
 
-def data_on_node(clients, pv: PvInfo, node: str) -> bool | None:
-    """Is the volume's directory still on its node? None when it cannot be looked at (not kind)."""
-    if not clients.kind_cluster or not pv.volume_handle or not node:
-        return None
+@dataclass(frozen=True)
+class NodeData:
+    """What a volume's node holds of it: ``present`` True or False when looked at; None when it
+    cannot be looked at on this cluster (``why``)."""
+
+    pv: str
+    node: str
+    path: str
+    present: bool | None
+    why: str = ""
+
+    @property
+    def checkable(self) -> bool:
+        return self.present is not None
+
+    def mark(self) -> tuple[str, str]:
+        """(name, detail) of the timeline mark that reports what was seen."""
+        if not self.checkable:
+            return "data on node not checkable", self.why
+        return ("data on node" if self.present else "data gone from node"), f"{self.node}:{self.path}"
+
+
+# on the node: is the volume's directory there, and is the driver's store there at all?
+_LOOK = 'if [ ! -d "$1" ]; then echo no-store; elif [ -e "$1/$2" ]; then echo present; else echo absent; fi'
+
+
+def data_on_node(clients, pv: PvInfo, node: str) -> NodeData:
+    """Is the volume's directory on its node? Looked at through docker on the local kind cluster
+    (kubedrill's CSI hostpath driver keeps it under HOSTPATH_VOLUMES); not checkable elsewhere,
+    or for a volume of another driver. Docker failing, or an unexpected answer, is an error
+    (KubedrillError: a harness error), never "gone"."""
+    path = f"{HOSTPATH_VOLUMES}/{pv.volume_handle}"
+    if not node:
+        raise ValueError(f"PV {pv.name}: no node to look at")
+    if not pv.volume_handle:
+        return NodeData(pv.name, node, path, None, f"PV {pv.name} is not a CSI volume: only kubedrill's "
+                                                   "CSI hostpath driver's volumes can be looked at on their node")
+    if node not in docker.local_nodes(clients.kind_cluster):
+        return NodeData(pv.name, node, path, None,
+                        f"node {node} is not a container of the local kind cluster: its disk cannot be looked at")
     try:
-        docker.cli("exec", node, "test", "-e", f"{HOSTPATH_VOLUMES}/{pv.volume_handle}", timeout=30)
-    except Exception:  # noqa: BLE001 - test -e exits 1 when absent
-        return False
-    return True
+        answer = docker.cli("exec", node, "sh", "-c", _LOOK, "sh", HOSTPATH_VOLUMES, pv.volume_handle, timeout=30).strip()
+    except FaultFailed as exc:
+        raise KubedrillError(f"cannot look for {path} on node {node}: {exc}") from None
+    if answer == "no-store":
+        return NodeData(pv.name, node, path, None, f"node {node} has no {HOSTPATH_VOLUMES}: PV {pv.name} is not "
+                                                   "a volume of kubedrill's CSI hostpath driver")
+    if answer not in ("present", "absent"):
+        raise KubedrillError(f"looking for {path} on node {node}: unexpected answer {answer!r}")
+    return NodeData(pv.name, node, path, answer == "present")
+
+
+def require_present(seen: NodeData) -> NodeData:
+    """Before the fault: where the look can be made, the data must be seen there, or finding it
+    gone afterwards would prove nothing (KubedrillError: kubedrill looks in the wrong place)."""
+    if seen.checkable and not seen.present:
+        raise KubedrillError(f"the data of PV {seen.pv} is not on node {seen.node} ({seen.path}) before the "
+                             "fault: finding it gone afterwards would prove nothing")
+    return seen
+
+
+def noted(recovery: Recovery, seen: NodeData) -> Recovery:
+    """``recovery`` with a mark of what was seen on the node (or why it could not be)."""
+    name, detail = seen.mark()
+    return dataclasses.replace(recovery, timeline=recovery.timeline.add(name, Instant.now().mono, detail))
 
 
 def node_of(clients, namespace: str, pod: str) -> str:

@@ -23,43 +23,65 @@ from kubedrill.report import results as kreport
 
 VERDICT_LABEL = "verdict"
 
-# Allure status of each verdict class (allure-pytest: AssertionError -> failed, others -> broken)
-_STATUSES = {
-    kreport.PASSED: ["passed"],
-    kreport.OBJECTIVE_MISSED: ["failed", "broken"],
-    kreport.DATA_LOST: ["failed", "broken"],
-    kreport.INFRA_ERROR: ["failed", "broken"],
-    kreport.HARNESS_ERROR: ["failed", "broken"],
-    kreport.SKIPPED: ["skipped"],
-    kreport.INTERRUPTED: ["failed", "broken", "skipped", "unknown"],
+# The Allure status of each verdict class (set on each result, whatever allure-pytest made of the
+# error's type): the workload failed -> failed; the drill could not say -> broken; did not run -> skipped
+ALLURE_STATUS = {
+    kreport.PASSED: "passed",
+    kreport.OBJECTIVE_MISSED: "failed",
+    kreport.DATA_LOST: "failed",
+    kreport.IDENTITY_LOST: "failed",
+    kreport.NOT_RECOVERED: "failed",
+    kreport.FAULT_NOT_INJECTED: "broken",
+    kreport.NOT_APPLICABLE: "skipped",
+    kreport.HARNESS_ERROR: "broken",
+    kreport.INTERRUPTED: "broken",
 }
 
 
 def message_prefix(verdict: str) -> str:
-    """Failure messages start with the verdict class, e.g. ``[data lost] records 1-5 missing``."""
+    """Messages start with the verdict class, e.g. ``[data lost] records 1-5 missing``: the
+    marker the categories match (never the error's own text)."""
     return f"[{verdict}] "
 
 
+def status_message(verdict: str, message: str | None, reason: str) -> str | None:
+    """The result's message with its ``[verdict class]`` marker (None for a pass: no message)."""
+    if verdict == kreport.PASSED:
+        return None
+    prefix = message_prefix(verdict)
+    text = message or reason or verdict
+    return text if text.startswith(prefix) else prefix + text
+
+
+def names_of(verdict: str) -> tuple[str, ...]:
+    """The class and the version-1 names read as it (results of older runs in the history)."""
+    return (verdict,) + tuple(sorted(old for old, new in kreport.V1_VERDICTS.items() if new == verdict))
+
+
+def _alternatives(verdict: str) -> str:
+    """A regular expression for the class's names (plain words: nothing to escape)."""
+    names = names_of(verdict)
+    return names[0] if len(names) == 1 else f"({'|'.join(names)})"
+
+
 def categories_allure2() -> list[dict]:
-    """categories.json (Allure 2 format, read by allure 2 and allure 3's classic report): a
-    failure's message starts with ``[verdict class]``."""
+    """categories.json (Allure 2 format, read by allure 2 and allure 3's classic report): one per
+    verdict class, matched on the status kubedrill set and the ``[verdict class]`` marker."""
     out = []
     for v in kreport.VERDICTS:
-        if v in (kreport.PASSED, kreport.SKIPPED):
-            out.append({"name": v, "description": kreport.VERDICT_MEANINGS[v],
-                        "matchedStatuses": _STATUSES[v]})
-        else:
-            out.append({"name": v, "description": kreport.VERDICT_MEANINGS[v],
-                        "matchedStatuses": _STATUSES[v], "messageRegex": rf"(?s)\[{v}\].*"})
+        category = {"name": v, "description": kreport.VERDICT_MEANINGS[v], "matchedStatuses": [ALLURE_STATUS[v]]}
+        if v != kreport.PASSED:
+            category["messageRegex"] = rf"(?s)\[{_alternatives(v)}\].*"
+        out.append(category)
     return out
 
 
 def categories_allure3() -> list[dict]:
     """The same verdict classes for allure 3's awesome report: matched on the ``verdict`` label
-    kubedrill puts on every result."""
+    kubedrill puts on every result (version 1's names too, for the history)."""
     return [{"id": f"kubedrill-{v.replace(' ', '-')}", "name": v,
-             "matchers": {"labels": {VERDICT_LABEL: f"^{v}$"}}, "groupByMessage": v != kreport.PASSED,
-             "expand": v not in (kreport.PASSED, kreport.SKIPPED)}
+             "matchers": {"labels": {VERDICT_LABEL: f"^{_alternatives(v)}$"}}, "groupByMessage": v != kreport.PASSED,
+             "expand": v not in (kreport.PASSED, kreport.NOT_APPLICABLE)}
             for v in kreport.VERDICTS]
 
 

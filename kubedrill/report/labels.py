@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kubedrill.report.allure import VERDICT_LABEL, message_prefix
-from kubedrill.report.results import PASSED, SKIPPED, ScenarioResult
+from kubedrill.report.allure import VERDICT_LABEL
+from kubedrill.report.results import ScenarioResult
 
 # (words in the scenario's file name, the seed component they mean)
 COMPONENTS = (
@@ -65,18 +65,6 @@ def verdict_labels(verdict: str) -> tuple[tuple[str, str], ...]:
 
 def is_verdict_label(name: str, value: str) -> bool:
     return name == VERDICT_LABEL or (name == "tag" and value.startswith(VERDICT_TAG))
-
-
-def failure_message(verdict: str, message: str | None, reason: str) -> str | None:
-    """The failure message with its ``[verdict class]`` prefix; None when it needs no change."""
-    if verdict in (PASSED, SKIPPED):
-        return None
-    prefix = message_prefix(verdict)
-    if message and not message.startswith(prefix):
-        return prefix + message
-    if not message:
-        return prefix + (reason or verdict)
-    return None
 
 
 def measured_parameters(result: ScenarioResult) -> tuple[tuple[str, str], ...]:

@@ -5,7 +5,8 @@ package.json) from reports/allure-results into reports/html, keeping a history a
 (reports/history/). ``python -m kubedrill.report validate [reports/results.json]`` checks a
 results file against schemas/results.schema.json.
 
-reports/results.json is described by schemas/results.schema.json (``SCHEMA_VERSION``).
+reports/results.json is described by schemas/results.schema.json (``SCHEMA_VERSION``). Files
+of version 1 are read through :func:`read_results` (its verdict classes mapped to today's).
 """
 
 from __future__ import annotations
@@ -15,18 +16,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-# verdict classes (see issue 8): passed, objective missed, data lost, infrastructure error,
-# harness error, skipped (with its reason); interrupted when a run was stopped mid-scenario
+# verdict classes: how a scenario ended, from the typed error that ended it (kubedrill.report.verdicts)
 PASSED = "passed"
 OBJECTIVE_MISSED = "objective missed"
 DATA_LOST = "data lost"
-INFRA_ERROR = "infrastructure error"
+IDENTITY_LOST = "identity lost"
+NOT_RECOVERED = "not recovered"
+FAULT_NOT_INJECTED = "fault not injected"
+NOT_APPLICABLE = "not applicable"
 HARNESS_ERROR = "harness error"
-SKIPPED = "skipped"
 INTERRUPTED = "interrupted"
-FAILED = "failed"
 
-VERDICTS = (PASSED, OBJECTIVE_MISSED, DATA_LOST, INFRA_ERROR, HARNESS_ERROR, SKIPPED, INTERRUPTED)
+VERDICTS = (PASSED, OBJECTIVE_MISSED, DATA_LOST, IDENTITY_LOST, NOT_RECOVERED, FAULT_NOT_INJECTED,
+            NOT_APPLICABLE, HARNESS_ERROR, INTERRUPTED)
+
+# the exit code of a run whose worst class is this one (0 and 1 as pytest's; pytest's own 2-5
+# keep their meanings, so the other classes take 10-19)
+EXIT_CODES = {PASSED: 0, OBJECTIVE_MISSED: 1, DATA_LOST: 10, IDENTITY_LOST: 11, NOT_RECOVERED: 12,
+              FAULT_NOT_INJECTED: 13, NOT_APPLICABLE: 14, HARNESS_ERROR: 15, INTERRUPTED: 16}
+
+# most severe first: the first of these present in a run is the run's verdict (and exit code)
+WORST_FIRST = (DATA_LOST, IDENTITY_LOST, NOT_RECOVERED, OBJECTIVE_MISSED, FAULT_NOT_INJECTED, HARNESS_ERROR,
+               INTERRUPTED, NOT_APPLICABLE, PASSED)
 
 # the verdicts whose recovery was measured: a missed objective is a measured recovery too, so
 # figures over many runs count it (leaving it out would bias them towards the fast runs)
@@ -35,15 +46,22 @@ MEASURED = (PASSED, OBJECTIVE_MISSED)
 # what each verdict class means, for the report's categories and the schema
 VERDICT_MEANINGS = {
     PASSED: "the scenario recovered within its objectives",
-    OBJECTIVE_MISSED: "the workload did not recover as required (an objective, a count, a timeout)",
-    DATA_LOST: "the data oracle found acknowledged records missing or corrupt",
-    INFRA_ERROR: "the cluster itself failed (API unreachable, a fault could not be injected)",
-    HARNESS_ERROR: "kubedrill failed (a bug or a teardown error), not the workload",
-    SKIPPED: "the scenario did not run; the reason says why",
+    OBJECTIVE_MISSED: "the workload recovered, outside an objective (too slowly, too long an outage)",
+    DATA_LOST: "acknowledged data is missing, corrupt or not where it must be (the data oracle, a volume gone)",
+    IDENTITY_LOST: "the workload came back as something else (a name, an ordinal or a PVC UID changed)",
+    NOT_RECOVERED: "the workload never came back as required within its deadline",
+    FAULT_NOT_INJECTED: "the fault did nothing or could not be injected (e.g. the killed pod is still there)",
+    NOT_APPLICABLE: "the scenario cannot run on this cluster; the reason says why",
+    HARNESS_ERROR: "kubedrill or the cluster failed before the fault (image missing, API unreachable), "
+                   "or in teardown",
     INTERRUPTED: "the run was stopped (SIGINT/SIGTERM) before the scenario finished",
 }
 
-SCHEMA_VERSION = 1
+# results.json version 1 (before the classes above) named three classes otherwise
+SKIPPED = NOT_APPLICABLE            # version 1: "skipped"; the name stays for older imports
+V1_VERDICTS = {"infrastructure error": HARNESS_ERROR, "skipped": NOT_APPLICABLE, "failed": HARNESS_ERROR}
+
+SCHEMA_VERSION = 2
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schemas" / "results.schema.json"
 
@@ -120,6 +138,32 @@ def write_results(path: Path, run_id: str, seed: int, context: str, results: Ite
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
+
+
+def current_verdict(verdict: str) -> str:
+    """A verdict class as today's: version 1's "infrastructure error" and "failed" are harness
+    errors, its "skipped" is "not applicable" (the row's reason is the skip reason)."""
+    return V1_VERDICTS.get(verdict, verdict)
+
+
+def upgraded(document: dict) -> dict:
+    """A results document of any version, as the current version reads it (a new dict)."""
+    doc = json.loads(json.dumps(document))
+    if doc.get("schema_version", 1) >= SCHEMA_VERSION:
+        return doc
+    for row in doc.get("scenarios", []):
+        row["verdict"] = current_verdict(row.get("verdict", ""))
+    counts: dict[str, int] = {}
+    for verdict, n in (doc.get("counts") or {}).items():
+        counts[current_verdict(verdict)] = counts.get(current_verdict(verdict), 0) + n
+    doc["counts"] = counts
+    doc["schema_version"] = SCHEMA_VERSION
+    return doc
+
+
+def read_results(path: Path) -> dict:
+    """A results.json of any version, read as the current version."""
+    return upgraded(json.loads(Path(path).read_text()))
 
 
 def load_schema(path: Path | None = None) -> dict:

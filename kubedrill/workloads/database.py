@@ -2,7 +2,7 @@
 record writer (kubedrill.data.writer) writing the oracle's records into it: PostgreSQL rows
 (kubedrill.workloads.postgres) or, as the fast variant, lines appended and fsynced to a file.
 
-The workload deploys, scales, lists its pods, answers a query, reads its records back and
+The workload deploys, scales, lists its pods, reads its records back (the oracle's query) and
 controls its writer. Its snapshot and restore are steps of their own
 (kubedrill.workloads.snapshot, kubedrill.workloads.restore); losing its volume is a fault
 (kubedrill.faults.database); what came back is checked by kubedrill.data.rpo.
@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 from kubedrill import guard, pins
 from kubedrill.data.sinks import FileSink, PsqlSink
 from kubedrill.data.writer import RecordWriter, Sink
-from kubedrill.errors import ExecFailed, RestoreFailed
+from kubedrill.errors import RestoreFailed
 from kubedrill.k8s import claims, podexec, pods, statefulsets
 from kubedrill.k8s.common import selector_string
 from kubedrill.observe.measure import Instant
@@ -152,22 +152,11 @@ class Database:
                  description=f"{self.kind} {self.name}: no pod left ({why})", timeout_s=s.timeouts.recover_s,
                  progress=s.progress)
 
-    # --- as a client sees it --------------------------------------------------------------
-    def query(self) -> tuple[bool, str]:
-        """One query as a client would make it: SELECT over TCP (PostgreSQL), reading the
-        records file (file)."""
-        c = self.scope.clients
-        if self.kind == POSTGRES:
-            return postgres.answers(c, self.namespace, self.pod_name, self.scope.timeouts.verify_s)
-        try:
-            r = podexec.run(c, self.namespace, self.pod_name, ["wc", "-l", FILE_PATH], container=FILE_CONTAINER,
-                            timeout_s=self.scope.timeouts.verify_s, check=False)
-        except ExecFailed as exc:
-            return False, str(exc)
-        return r.exit_code == 0, (r.stdout or r.stderr).strip()
-
+    # --- the data, as the oracle reads it -------------------------------------------------
     def read_records(self) -> tuple[str, str]:
-        """(every record line, where they were read from)."""
+        """(every record line, where they were read from): the oracle's query, as a client makes
+        it (PostgreSQL: COPY over TCP; file: reading the records file). ExecFailed when the
+        database does not answer it."""
         c = self.scope.clients
         if self.kind == POSTGRES:
             return postgres.read_records(c, self.namespace, self.pod_name, self.scope.timeouts.verify_s)

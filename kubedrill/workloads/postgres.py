@@ -9,8 +9,9 @@ The oracle's records go into one table, one record per row, byte-exact::
 
     drill_records(seq bigint PRIMARY KEY, line text NOT NULL)   -- line = oracle.record(...)
 
-so a restored database is verified by reading the lines back (``COPY ... TO STDOUT``) and
-handing them to ``oracle.verify``: the oracle is the same one the file writer uses.
+so a restored database is verified by reading the lines back (``COPY ... TO STDOUT`` over TCP,
+as a client: ``read_records``, the oracle's query that ends the restore RTO) and handing them to
+``oracle.verify``: the oracle is the same one the file writer uses.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ CONTAINER = "postgres"
 MOUNT = "/var/lib/postgresql/data"
 PGDATA = f"{MOUNT}/pgdata"
 PASSWORD = "kubedrill"   # a throwaway drill database, reachable only inside its namespace
-# every record line, in sequence order; nothing at all when the table does not exist
-READ_RECORDS = (f"SELECT CASE WHEN to_regclass('{TABLE}') IS NULL THEN 'no table' ELSE 'table' END;")
-COPY_RECORDS = f"COPY (SELECT line FROM {TABLE} ORDER BY seq) TO STDOUT;"
+# the oracle's query as a client makes it (TCP, password): every record line in sequence order,
+# or exit NO_TABLE_EXIT when the table does not exist
+CLIENT = "psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres"
+NO_TABLE_EXIT = 4
+READ_SH = (f'export PGPASSWORD={PASSWORD}; '
+           f'has=$({CLIENT} -c "SELECT to_regclass(\'{TABLE}\') IS NOT NULL;") || exit 3; '
+           f'[ "$has" = t ] || exit {NO_TABLE_EXIT}; '
+           f'exec {CLIENT} -c "COPY (SELECT line FROM {TABLE} ORDER BY seq) TO STDOUT;"')
 
 
 def image() -> str:
@@ -69,30 +75,15 @@ def checkpoint(clients, namespace: str, pod: str, timeout_s: float = 60.0) -> st
     return "CHECKPOINT done"
 
 
-def answers(clients, namespace: str, pod: str, timeout_s: float = 30.0) -> tuple[bool, str]:
-    """(True, detail) when the database answers a query over TCP, as a client would."""
-    try:
-        r = podexec.run(clients, namespace, pod,
-                        ["env", f"PGPASSWORD={PASSWORD}", "psql", "-X", "-t", "-A", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
-                         "-c", "SELECT 'answered ' || now();"],
-                        container=CONTAINER, timeout_s=timeout_s, check=False)
-    except ExecFailed as exc:
-        return False, str(exc)
-    if r.exit_code == 0:
-        return True, r.stdout.strip()
-    return False, (r.stderr.strip().splitlines() or [f"exit {r.exit_code}"])[-1]
-
-
 def read_records(clients, namespace: str, pod: str, timeout_s: float = 60.0) -> tuple[str, str]:
-    """(every record line, a note). No table reads as no records: a database that came back
-    empty has lost its data, which the oracle then says."""
-    has = psql(clients, namespace, pod, READ_RECORDS, timeout_s)
-    if has.exit_code != 0:
-        raise ExecFailed(f"cannot query {namespace}/{pod}: {has.stderr.strip()[:300]}")
-    if has.stdout.strip() != "table":
+    """(every record line, where they were read from): the oracle's query, over TCP as a client
+    makes it, in one exec. No table reads as no records: a database that came back empty has
+    lost its data, which the oracle then says. ExecFailed when the database does not answer."""
+    r = podexec.run(clients, namespace, pod, ["sh", "-c", READ_SH], container=CONTAINER, timeout_s=timeout_s,
+                    check=False)
+    if r.exit_code == NO_TABLE_EXIT:
         return "", f"table {TABLE} does not exist"
-    r = psql(clients, namespace, pod, COPY_RECORDS, timeout_s)
     if r.exit_code != 0:
-        raise ExecFailed(f"cannot read {TABLE} in {namespace}/{pod}: {r.stderr.strip()[:300]}")
+        raise ExecFailed(f"cannot read {TABLE} in {namespace}/{pod} (exit {r.exit_code}): "
+                         f"{(r.stderr.strip().splitlines() or [''])[-1][:300]}")
     return r.stdout, f"table {TABLE}"
-

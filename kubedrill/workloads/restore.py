@@ -4,10 +4,13 @@ verification of what came back, as another.
 ``restore`` (the ``recover`` phase): scale to 0, remove the claim the StatefulSet controller
 recreated, create the claim from the snapshot pinned to the snapshot's node, watch it be
 provisioned (RestoreFailed with the ProvisioningFailed event at once when it cannot be), scale to
-1, and the first successful query. Restore RTO runs from the loss to that answer.
+1, and the restored data answers the oracle's query: the records read back, as a client reads
+them, and verified against the snapshot's cut (kubedrill.data.rpo). Restore RTO runs from the
+loss to that answer: the data back, not the server up.
 
-``verify`` (the ``verify`` phase) reads the records back and hands them to kubedrill.data.rpo:
-the restore never knows how data is checked.
+``verify`` (the ``verify`` phase) reports that verification (the RPO measured from the restored
+data beside the RTO) and raises when the data is not what the cut promised: the restore never
+knows how data is checked.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from kubedrill import guard
 from kubedrill.data import rpo
 from kubedrill.data.writer import Ack
-from kubedrill.errors import RestoreFailed
+from kubedrill.errors import ExecFailed, RestoreFailed
 from kubedrill.k8s import claims, events, pods
 from kubedrill.observe.measure import Instant, Recovery, Timeline
 from kubedrill.wait import Check, wait_for
@@ -56,8 +59,11 @@ class Restored:
     volume: str
     node: str
     pod: str
-    recovery: Recovery           # RTO: from the loss to the first successful query
+    recovery: Recovery           # RTO: from the loss to the data read back and verified
     steps: tuple[Step, ...]
+    records: str                 # what the oracle's query read back
+    where: str                   # where it read it (a table, a file; why nothing, when so)
+    verification: rpo.Verification   # against the snapshot's cut (kubedrill.data.rpo.check raises)
 
     @property
     def rto_s(self) -> float:
@@ -66,8 +72,9 @@ class Restored:
 
 def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
     """Restore the claim from ``snap`` and bring the workload back on it. RTO runs from the
-    loss to the first successful query. RestoreFailed carries the ProvisioningFailed event
-    when the claim cannot be provisioned from the snapshot."""
+    loss to the restored data answering the oracle's query (records read back and verified).
+    RestoreFailed carries the ProvisioningFailed event when the claim cannot be provisioned from
+    the snapshot, or the error of a workload Ready on the restored volume that does not answer."""
     s = db.scope
     origin = after.at
     with s.phase("recover"):
@@ -85,16 +92,9 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
                                lambda r: f"{pods.info(r.items[0]).name} Ready on {pods.info(r.items[0]).node}"
                                if r.items else "Ready")
         p = pods.info(ready.items[0]) if ready.items else None
-
-        def first_query() -> tuple[str, Instant]:
-            ok, answer = db.query()
-            answered = Instant.now()
-            if not ok:
-                raise RestoreFailed(f"{db.kind} {db.name} is Ready on the restored volume but does not "
-                                    f"answer a query: {answer}", elapsed_s=answered.mono - origin.mono)
-            return answer, answered
-
-        steps, (answer, answered) = db.step(steps, "restore: first successful query", first_query, lambda r: r[0])
+        steps, (text, where, verification, answered) = db.step(
+            steps, "restore: the data answers the oracle's query", lambda: _answer(db, snap, after),
+            lambda r: r[2].statement)
     pvc = claims.read_claim(s.clients, db.namespace, db.claim) or {}
     timeline = Timeline(origin).add("cut", snap.cut.at.mono, snap.cut.describe())
     for step in snap.steps:
@@ -104,14 +104,26 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
                 .add("claim created", claim_created, f"{db.claim} from {snap.name} on {snap.node}")
                 .add("volume provisioned", provisioned.ended.mono, provisioned.detail)
                 .add("Ready", ready.satisfied_at, f"{p.name} on {p.node}" if p else "")
-                .add("first successful query", answered.mono, answer))
+                .add("data verified", answered.mono, verification.statement))
     rto = answered.mono - origin.mono
     recovery = Recovery(f"{db.kind} {db.name} restored from {snap.name}", rto, timeline,
-                        f"answered {rto:.1f}s after the loss")
+                        f"data back {rto:.1f}s after the loss")
     s.run.results.append((s.name, recovery))
-    db.log(f"restored from {snap.name}: first successful query {rto:.2f}s after the loss")
+    db.log(f"restored from {snap.name}: the data answered the oracle's query {rto:.2f}s after the loss")
     return Restored(snap, after, db.claim, (pvc.get("spec") or {}).get("volumeName") or "",
-                    p.node if p else "", p.name if p else db.pod_name, recovery, steps)
+                    p.node if p else "", p.name if p else db.pod_name, recovery, steps, text, where, verification)
+
+
+def _answer(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> tuple[str, str, rpo.Verification, Instant]:
+    """The oracle's query on the restored data: every record read back and verified against the
+    snapshot's cut; the moment it answered ends the restore RTO."""
+    try:
+        text, where = db.read_records()
+    except ExecFailed as exc:
+        raise RestoreFailed(f"{db.kind} {db.name} is Ready on the restored volume but does not answer the "
+                            f"oracle's query: {exc}", elapsed_s=Instant.now().mono - after.at.mono) from None
+    verification = rpo.verify_cut(text, where, snap.cut, db.writer.acks(), after.at, db.writer.name)
+    return text, where, verification, Instant.now()
 
 
 def clear_for_restore(db: Database, after: VolumeLoss) -> tuple[Step, ...]:
@@ -175,27 +187,28 @@ def _wait_provisioned(db: Database, uid: str, snap: SnapshotTaken, origin: Insta
 
 
 def verify(db: Database, restored: Restored, cut: rpo.Cut | None = None) -> rpo.Verification:
-    """Every record up to the cut present and valid; for a quiesced snapshot, none after
-    it. ``cut`` defaults to the restored snapshot's (pass a later one to see what an older
-    snapshot misses). NotConsistent (a DataLost) names the missing or unexpected records and
-    carries the verification."""
+    """The restore's verification (every record up to the cut present and valid, none written
+    after the snapshot completed; the RPO measured from the restored data), reported beside the
+    restore RTO. ``cut`` defaults to the restored snapshot's (pass another to see what the
+    restored data misses of it). NotConsistent or WrongPointInTime (both DataLost) name the
+    records and carry the verification."""
     s = db.scope
-    cut = cut or restored.snapshot.cut
     with s.phase("verify"):
-        text, where = db.read_records()
-        last = max((a.seq for a in db.writer.acks()), default=0)
-        verification = rpo.verify_cut(text, where, cut, restored.snapshot.cut, last, restored.loss.at)
+        timeline = restored.recovery.timeline
+        if cut is None or cut == restored.snapshot.cut:
+            cut, verification = restored.snapshot.cut, restored.verification
+        else:
+            verification = rpo.verify_cut(restored.records, restored.where, cut, db.writer.acks(),
+                                          restored.loss.at, db.writer.name)
+            timeline = timeline.add(f"checked against {cut.describe()}", Instant.now().mono, verification.statement)
         lost = verification.rpo
-        timeline = restored.recovery.timeline.add("data verified", Instant.now().mono, verification.statement)
-        summary = (f"RPO {lost.records_lost} records / {lost.seconds_lost:.1f}s; "
-                   f"restore RTO {restored.rto_s:.1f}s; {verification.statement}")
-        # the verified recovery (its timeline ends with "data verified") takes the place of the
-        # restore's own entry; the RPO goes beside it (results.json, the summary table)
+        summary = f"restore RTO {restored.rto_s:.1f}s (to the data verified); {verification.statement}"
+        # the verified recovery takes the place of the restore's own entry; the RPO goes beside
+        # it (results.json, the summary table)
         s.run.replace_result(s.name, restored.recovery,
                              Recovery(restored.recovery.description, restored.rto_s, timeline, summary))
         s.run.results.append((s.name, lost))
         db.log(summary)
-        if not verification.consistent:
-            raise rpo.NotConsistent(f"{verification.report.describe()} (restored from {restored.snapshot.name}, "
-                                    f"cut at record {cut.seq}; {where})", verification)
+        rpo.check(verification, f"restored from {restored.snapshot.name}, cut at record {cut.seq}; "
+                                f"{restored.where}")
     return verification

@@ -7,7 +7,8 @@ logged and recorded as a Step with its duration (``SnapshotTaken.steps``)::
     quiesce: volume released      the node no longer lists the volume in status.volumesInUse
     record the cut                the last acknowledged sequence and its time
     VolumeSnapshot                created from the claim
-    readyToUse                    SnapshotNotReady (snapshot and content status) if never
+    readyToUse                    SnapshotNotReady (snapshot and content status) if never; the
+                                  moment it is seen is the cut's ``completed``
     resume                        scale to 1, Ready, the writer goes on after the cut
 
 Why not pg_backup_start/pg_backup_stop: the CSI hostpath driver's snapshot is a tar of the live
@@ -17,15 +18,16 @@ neither can be in a volume snapshot taken before pg_backup_stop returns. A clean
 a copy that needs no recovery at all.
 
 A snapshot taken without quiescing (``quiesce=False``) is recorded as such: its restore is
-verified for what it can promise (every record acknowledged before the snapshot was requested)
-and the verification states whether the restore was consistent, and how many records written
-after the cut came back, instead of assuming either.
+verified for what it can promise (every record acknowledged before the snapshot was requested,
+none written after it completed: kubedrill.data.rpo) and the verification states whether the
+restore was consistent, and how many records written after the cut came back, instead of
+assuming either.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubedrill import guard
 from kubedrill.data.rpo import Cut
@@ -100,6 +102,9 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
 
     steps, (info, node) = db.step(steps, "readyToUse", ready,
                                   lambda r: f"content {r[0].content_name} on {r[1]}, restore size {r[0].restore_size}")
+    # the snapshot is complete (seen readyToUse): what the writer acknowledges from now on is
+    # past the snapshot (rpo.Cut.absent_from)
+    cut = replace(cut, completed=steps[-1].ended)
     if quiesce:
         def resume() -> None:
             db.scale_up()

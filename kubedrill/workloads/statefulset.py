@@ -2,9 +2,17 @@
 each pod holding records of the data oracle (kubedrill.data.oracle) on its own volume.
 
 Records are written through exec with the oracle's writer (append, sync, then acknowledge):
-what the writer acknowledged is what must come back. ``volume="emptyDir"`` builds the same
-StatefulSet with an emptyDir where the claim belongs: the broken variant whose data must be
-found lost.
+what the writer acknowledged is what must come back. Each pod's records carry its name as the
+writer's identity (the ordinal is in the name), and each pod's volume must hold its own: a
+volume holding another pod's records fails with DataLost naming that pod. ``volume="emptyDir"``
+builds the same StatefulSet with an emptyDir where the claim belongs: the broken variant whose
+data must be found lost.
+
+Two ways to use the records, one writer and one check underneath: ``write_records(pod, n)`` /
+``verify_records(written)`` (any pod, DataLost with the oracle's description) and ``seed()`` /
+``verify(seeded)`` (an ordinal, FaultFailed unless every record was acknowledged; DataLost
+naming the file). Each verification records the RPO the data shows (acknowledged records
+missing, and their seconds) in the run's results, before it raises.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from kubedrill.data import inpod, oracle
 from kubedrill.k8s import claims, pods, services, statefulsets
 from kubedrill.k8s.common import selector_string
 from kubedrill.errors import DataLost, ExecFailed, FaultFailed
-from kubedrill.observe.measure import Disruption, Instant, Recovery
+from kubedrill.observe.measure import Disruption, Instant, Recovery, Rpo
 from kubedrill.data.oracle import Report
 from kubedrill.scope import Scope
 from kubedrill.workloads.base import WEB_PORT, Workload, create_pdb, tolerations
@@ -29,8 +37,18 @@ VOLUMES = ("persistentVolumeClaim", "emptyDir")
 
 @dataclass(frozen=True)
 class Written:
-    pod: str
+    pod: str               # the pod whose volume holds the records
     acknowledged: int      # the writer's acknowledged sequence number (records 1..N)
+    writer: str            # the identity stamped in each record (the pod's name)
+    started: Instant       # when the writer began
+    at: Instant            # when the last record was acknowledged
+
+    @property
+    def records(self) -> int:
+        return self.acknowledged
+
+
+Seeded = Written   # seed()'s records: the same thing
 
 
 @dataclass(frozen=True)
@@ -41,12 +59,6 @@ class Verified:
     @property
     def records(self) -> int:
         return len(self.report.valid)
-
-
-@dataclass(frozen=True)
-class Seeded:
-    pod: str
-    records: int
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ class StatefulSet(Workload):
     def __init__(self, scope: Scope, name: str, selector: dict[str, str], replicas: int, volume: str):
         super().__init__(scope, name, selector, replicas)
         self.volume = volume
+        self._lost = Rpo(0, 0.0)     # what this handle's verifications found lost, in all
 
     def pod_name(self, ordinal: int = 0) -> str:
         return f"{self.name}-{ordinal}"
@@ -119,45 +132,62 @@ class StatefulSet(Workload):
         """pod name -> pod UID (pods not being deleted)."""
         return {p.name: p.uid for p in self.pods() if not p.terminating}
 
-    def write_records(self, pod: str, count: int) -> Written:
-        """Append ``count`` records with the oracle's writer (sync before acknowledging)."""
+    def write_records(self, pod: str, count: int, writer: str | None = None) -> Written:
+        """Append ``count`` records of ``writer`` (default: the pod's own name) to the pod's
+        volume with the oracle's writer (sync before acknowledging)."""
         s = self.scope
-        return Written(pod, inpod.write_records(s.clients, self.namespace, pod, RECORDS, count,
-                                                timeout_s=s.timeouts.verify_s))
+        who = writer or pod
+        started = Instant.now()
+        acked = inpod.write_records(s.clients, self.namespace, pod, self.data_file, count, self.container,
+                                    s.timeouts.verify_s, writer=who)
+        return Written(pod, acked, who, started, Instant.now())
 
     def read_records(self, pod: str) -> str:
-        return inpod.read_records(self.scope.clients, self.namespace, pod, RECORDS,
-                                  timeout_s=self.scope.timeouts.verify_s)
+        return inpod.read_records(self.scope.clients, self.namespace, pod, self.data_file, self.container,
+                                  self.scope.timeouts.verify_s)
 
     def verify_records(self, written: Written) -> Verified:
-        """Every acknowledged record back, checksums valid; DataLost naming the missing range."""
-        return Verified(written.pod, oracle.check(self.read_records(written.pod), written.acknowledged))
+        """Every acknowledged record back once, checksums valid, all stamped with the writer's
+        identity; DataLost naming what is missing, duplicated, corrupt or another writer's."""
+        report = self._check(written)
+        if not report.ok:
+            raise DataLost(report.describe())
+        return Verified(written.pod, report)
 
     def seed(self, records: int = 20, ordinal: int = 0) -> Seeded:
-        """Write ``records`` oracle records into the pod's /data (synced, then acknowledged);
-        FaultFailed when fewer were acknowledged."""
-        s = self.scope
+        """Write ``records`` oracle records into the pod's /data (synced, then acknowledged),
+        stamped with the pod's name; FaultFailed when fewer were acknowledged."""
         pod = self.pod_name(ordinal)
         try:
-            acked = inpod.write_records(s.clients, self.namespace, pod, self.data_file, records, self.container,
-                                        s.timeouts.verify_s)
-        except ExecFailed:   # the writer printed no acknowledgement: nothing was acknowledged
-            acked = 0
-        if acked < records:
-            raise FaultFailed(f"the writer acknowledged {acked} of {records} records in {pod}")
-        s.run.log(f"[{s.name}] seeded {acked} records in {self.namespace}/{pod}:{self.data_file}")
-        return Seeded(pod, acked)
+            written = self.write_records(pod, records)
+        except ExecFailed as exc:   # the writer printed no acknowledgement: nothing was acknowledged
+            raise FaultFailed(f"the writer acknowledged 0 of {records} records in {pod}: {exc}") from None
+        if written.acknowledged < records:
+            raise FaultFailed(f"the writer acknowledged {written.acknowledged} of {records} records in {pod}")
+        self.scope.run.log(f"[{self.scope.name}] seeded {written.acknowledged} records of writer {written.writer} "
+                           f"in {self.namespace}/{pod}:{self.data_file}")
+        return written
 
     def verify(self, seeded: Seeded) -> Report:
-        """Every acknowledged record is back, byte-exact; DataLost names what is missing."""
-        s = self.scope
-        text = inpod.read_records(s.clients, self.namespace, seeded.pod, self.data_file, self.container,
-                                  s.timeouts.verify_s)
-        report = oracle.verify(text, expected_through=seeded.records)
-        s.run.log(f"[{s.name}] {seeded.pod}: {report.describe()}")
+        """Every acknowledged record is back, byte-exact, once, the pod's own; DataLost names
+        what is wrong and where."""
+        report = self._check(seeded)
         if not report.ok:
             raise DataLost(f"{report.describe()} in {self.namespace}/{seeded.pod}:{self.data_file} "
-                           f"({seeded.records} acknowledged before the fault)")
+                           f"({seeded.acknowledged} acknowledged before the fault)")
+        return report
+
+    def _check(self, written: Written) -> Report:
+        """The oracle's report on the pod's records against what was written (logged), and
+        the RPO it shows added to the run's results (the scenario's total so far)."""
+        s = self.scope
+        report = oracle.verify(self.read_records(written.pod), expected_through=written.acknowledged,
+                               writer=written.writer)
+        s.run.log(f"[{s.name}] {written.pod}: {report.describe()}")
+        lost = oracle.rpo(report, written.at.wall, written.started.wall)
+        self._lost = Rpo(self._lost.records_lost + lost.records_lost,
+                         max(self._lost.seconds_lost, lost.seconds_lost))
+        s.run.results.append((s.name, self._lost))
         return report
 
     def wait_ordered_recovery(self, after: Disruption) -> OrderedRecovery:

@@ -2,10 +2,16 @@
 snapshotted, the Retain class keeps a released volume's data, PostgreSQL keeps its rows across a
 pod's replacement, and no image is pulled or unpinned.
 
-Self-contained: the `kubernetes` client and kubectl, no kubedrill import. Each test makes its own
-namespace (labelled managed-by=kubedrill) and deletes it at the end. Every wait is a watch with a
-deadline (or `kubectl wait`); nothing sleeps. Each data check is also shown to fail on a setup
-that lost the data (an empty snapshot, a missing volume directory, an emptyDir).
+Sections 1-4 are self-contained: the `kubernetes` client and kubectl, no kubedrill import. Each
+test makes its own namespace (labelled managed-by=kubedrill) and deletes it at the end. Every wait
+is a watch with a deadline (or `kubectl wait`); nothing sleeps. Each data check is also shown to
+fail on a setup that lost the data (an empty snapshot, a missing volume directory, an emptyDir).
+
+Section 5 runs the PersistentVolume Delete scenario as a user runs it (a pytest subprocess) and
+reads its verdict class from results.json and the run's exit code: on the kind cluster it looks
+at the node (the data gone), fails with "data lost" when the data stays on the node or the class
+retains it; on a cluster that is not the local kind one the look is "not checkable" (marked on
+the timeline), or "not applicable" with ``--require data-on-node``.
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
+
+from tests.e2e.conftest import leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -533,3 +542,89 @@ def test_the_pull_and_pin_checks_catch_a_pull_and_an_unpinned_image():
     assert pulls([event]) == ['x/db: Pulling image "docker.io/library/postgres:15"']
     pinned = {v for k, v in PINS.items() if k.startswith("IMAGE_")}
     assert [i for i in images_in_use([pod]) if i not in pinned] == ["docker.io/library/postgres:15"]
+
+
+# ------------------------------------------------------------------ 5. the Delete scenario, as a user runs it
+
+PV_SCENARIO = "test_a_deleted_claim_takes_its_volume_and_data_with_it"
+OTHER_CONTEXT = "staging"
+
+
+def pv_run(drill, clients, *args) -> tuple[int, str, dict, str]:
+    """(exit code, reports/verdict, scenario id -> its row of results.json, output)."""
+    d = drill(*args)
+    rc = d.run()
+    reports = d.tmp / "reports"
+    assert (reports / "results.json").is_file(), f"exit {rc}:\n{d.output[-4000:]}"
+    results = json.loads((reports / "results.json").read_text())
+    assert leftovers(clients, results["run_id"]) == []
+    return rc, (reports / "verdict").read_text(), {r["scenario"]: r for r in results["scenarios"]}, d.output
+
+
+def mark_of(row: dict, name: str) -> dict | None:
+    return next((m for m in (row.get("timeline") or {}).get("marks", []) if m["name"] == name), None)
+
+
+def test_the_delete_scenario_finds_the_data_gone_from_the_node_and_fails_when_it_stays(drill, clients):
+    unbroken = f"scenarios/test_persistent_volumes.py::{PV_SCENARIO}"
+    left = f"tests/e2e/drills/drill_node_data_left.py::{PV_SCENARIO}"
+    retained = f"tests/e2e/drills/drill_delete_class.py::{PV_SCENARIO}"
+    rc, verdict, rows, out = pv_run(drill, clients, unbroken, left, retained)
+    assert (rc, verdict) == (10, "10 data lost\n"), out[-6000:]
+    ok = rows[unbroken]
+    assert ok["verdict"] == "passed", ok
+    gone = mark_of(ok, "data gone from node")
+    assert gone and f":{VOLUME_DIR}/pvc-" in gone["detail"], ok["timeline"]
+    assert rows[left]["verdict"] == "data lost", rows[left]
+    assert rows[left]["reason"].startswith("PV pvc-") and "is gone but its data is still on " in rows[left]["reason"]
+    assert rows[left]["reason"].endswith("[persistent_volumes.data-gone-from-node]"), rows[left]["reason"]
+    assert mark_of(rows[left], "data on node"), rows[left]["timeline"]
+    assert rows[retained]["verdict"] == "data lost", rows[retained]
+    assert (f"of class {RETAIN_CLASS} has reclaim policy Retain: its data outlives the claim "
+            "[persistent_volumes.delete-class-deletes]") in rows[retained]["reason"], rows[retained]["reason"]
+
+
+def other_context(tmp: Path, clients) -> Path:
+    """A kubeconfig naming the kind cluster's context otherwise: to kubedrill, a cluster that is
+    not the local kind one (its nodes' disks cannot be looked at)."""
+    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
+    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
+    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
+    config["current-context"] = OTHER_CONTEXT
+    path = tmp / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("require", [False, True], ids=["not-checkable", "required"])
+def test_off_the_local_kind_cluster_the_data_on_the_node_is_not_checkable(drill, clients, tmp_path, require):
+    scenario = f"scenarios/test_persistent_volumes.py::{PV_SCENARIO}"
+    target = ["--kubeconfig", str(other_context(tmp_path, clients)), "--context", OTHER_CONTEXT,
+              "--allow-context", OTHER_CONTEXT]
+    rc, verdict, rows, out = pv_run(drill, clients, scenario, *target, *(["--require", "data-on-node"] if require else []))
+    row = rows[scenario]
+    if require:
+        assert (rc, verdict, row["verdict"]) == (14, "14 not applicable\n", "not applicable"), out[-6000:]
+        assert row["reason"].startswith("not applicable: data-on-node not available: node "), row["reason"]
+        assert row["reason"].endswith("is not a container of the local kind cluster: its disk cannot be looked at "
+                                      "(required by --require data-on-node)"), row["reason"]
+        assert "phase injecting the fault" not in out    # it stopped at the first look, before the fault
+        return
+    assert (rc, verdict, row["verdict"]) == (0, "0 passed\n", "passed"), out[-6000:]
+    mark = mark_of(row, "data on node not checkable")
+    assert mark and mark["detail"].endswith("is not a container of the local kind cluster: its disk cannot be "
+                                            "looked at"), row["timeline"]
+    assert "not checkable: data-on-node not available: node " in out
+
+
+def test_the_pv_objectives_below_any_recovery_are_missed(drill, clients):
+    retain = "scenarios/test_persistent_volumes.py::test_a_retained_volume_binds_to_a_new_claim_with_its_data"
+    delete = f"scenarios/test_persistent_volumes.py::{PV_SCENARIO}"
+    rc, verdict, rows, out = pv_run(drill, clients, retain, delete, "--objective", "pv_retain_rebind_rto_s=0.001",
+                                    "--objective", "pv_delete_reclaim_s=0.001")
+    assert (rc, verdict) == (1, "1 objective missed\n"), out[-6000:]
+    for scenario, check in ((retain, "persistent_volumes.retain-rebind-rto"),
+                            (delete, "persistent_volumes.delete-reclaim")):
+        assert rows[scenario]["verdict"] == "objective missed", rows[scenario]
+        assert rows[scenario]["reason"].endswith(f"(at most 0.001s) [{check}]"), rows[scenario]["reason"]

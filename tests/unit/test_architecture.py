@@ -19,7 +19,7 @@ PLANTED = Path(__file__).resolve().parent / "data" / "planted"
 # lowest first; a module may import its own layer and the layers below (docs/architecture.md)
 KUBEDRILL_LAYERS = (
     ("kubedrill.errors", "kubedrill"),                          # 0 typed errors, __version__
-    ("kubedrill.pins", "kubedrill.config", "kubedrill.guard", "kubedrill.checks"),  # 1 pins, timeouts, objectives, safety rules, checks
+    ("kubedrill.pins", "kubedrill.defaults", "kubedrill.config", "kubedrill.guard", "kubedrill.checks"),  # 1 pins, timeouts, objectives, safety rules, checks
     ("kubedrill.wait",),                                        # 2 the one way to wait
     ("kubedrill.k8s",),                                         # 3 one module per kind
     ("kubedrill.docker", "kubedrill.run", "kubedrill.client"),  # 4 harness

@@ -30,10 +30,10 @@ def test_seed_is_given_back_or_fresh():
 
 def test_objectives_from_file_then_overrides(tmp_path):
     f = tmp_path / "objectives.yaml"
-    f.write_text("pod_kill_rto_s: 12\nnode_loss_rto_s: 200\n")
+    f.write_text("pod_kill_rto_s: 12\nnode_stop_rto_s: 200\n")
     o = config.parse_objectives(f, ["pod_kill_rto_s=9.5"])
-    assert o.pod_kill_rto_s == 9.5 and o.node_loss_rto_s == 200
-    assert o.statefulset_rto_s == Objectives().statefulset_rto_s
+    assert o.pod_kill_rto_s == 9.5 and o.node_stop_rto_s == 200
+    assert o.node_back_rto_s == Objectives().node_back_rto_s
 
 
 def test_objectives_json_file(tmp_path):
@@ -50,6 +50,9 @@ def test_objectives_json_file(tmp_path):
     ("pod_delete_one_rto_s=-1", "expected a positive number"),
     ("pod_delete_one_availability=5", "between 0 and 1"),
     ("container_kill_all_availability=1.01", "between 0 and 1"),
+    ("restore_rpo_records=-1", "expected a positive number"),
+    ("node_back_rto_s=0", "no recovery takes 0 s or less"),
+    ("restore_rto_s=0", "no recovery takes 0 s or less"),
 ])
 def test_bad_objective_overrides(override, message):
     with pytest.raises(UsageError, match=message):
@@ -57,10 +60,17 @@ def test_bad_objective_overrides(override, message):
 
 
 def test_objectives_that_can_be_met_are_taken():
-    o = config.parse_objectives(None, ["pod_delete_one_availability=1", "rpo_records=0", "pod_kill_rto_s=0.01",
-                                       "pod_delete_all_outage_s=0", "availability_min_ratio=0"])
-    assert (o.pod_delete_one_availability, o.rpo_records, o.pod_kill_rto_s) == (1.0, 0.0, 0.01)
-    assert (o.pod_delete_all_outage_s, o.availability_min_ratio) == (0.0, 0.0)
+    o = config.parse_objectives(None, ["pod_delete_one_availability=1", "restore_rpo_records=0", "pod_kill_rto_s=0.01",
+                                       "pod_delete_all_outage_s=0", "container_kill_one_availability=0",
+                                       "restore_rpo_s=0"])
+    assert (o.pod_delete_one_availability, o.restore_rpo_records, o.pod_kill_rto_s) == (1.0, 0.0, 0.01)
+    assert (o.pod_delete_all_outage_s, o.container_kill_one_availability, o.restore_rpo_s) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["container_kill_rto_s", "rpo_records", "availability_min_ratio", "longest_outage_s"])
+def test_objectives_that_checked_nothing_are_gone(name):
+    with pytest.raises(UsageError, match=f"unknown objective '{name}'"):
+        config.parse_objectives(None, [f"{name}=1"])
 
 
 def test_an_objectives_file_that_cannot_be_met_is_refused(tmp_path):

@@ -35,10 +35,11 @@ def test_a_corrupt_record_is_caught_by_its_checksum():
     assert "corrupt records on lines 3" in rep.describe()
 
 
-def test_garbage_and_torn_lines_are_corrupt():
+def test_garbage_is_corrupt_and_a_torn_end_is_the_torn_last_record():
     text = records([1, 2]) + "garbage\n" + oracle.record(3, 5, "r3")[:20]
     rep = oracle.verify(text)
-    assert rep.corrupt_lines == (3, 4) and rep.valid == frozenset({1, 2})
+    assert rep.corrupt_lines == (3,) and rep.torn_last == 4 and rep.valid == frozenset({1, 2})
+    assert not rep.ok
 
 
 def test_records_written_after_the_recovery_point_must_be_absent():
@@ -59,3 +60,13 @@ def test_the_shell_writer_produces_records_the_oracle_accepts(tmp_path):
     subprocess.run(["sh", "-c", oracle.WRITER_SH], env={**env, "COUNT": "3"}, check=True, timeout=60)
     rep = oracle.check(data.read_text(), expected_through=int((tmp_path / "d" / "records.ack").read_text()))
     assert rep.highest == 8 and rep.ok
+
+
+def test_the_record_carries_its_writer_and_its_checksum_covers_it():
+    line = oracle.record(7, 42, "r7", writer="db-1")
+    assert line.split("|")[:3] == ["7", "db-1", "42"]
+    assert oracle.parse(line) == oracle.Parsed(7, "db-1", 42)
+    assert oracle.parse(line.replace("|db-1|", "|db-0|", 1)) is None     # the identity cannot be edited
+    for bad in ("", "db|0", "db 0", "-db", "a\nb", "x" * 64):
+        with pytest.raises(ValueError):
+            oracle.record(1, 1, "r1", writer=bad)

@@ -39,7 +39,8 @@ def rows():
         report.ScenarioResult("scenarios/test_b.py::test_data", report.DATA_LOST, None, None, "data lost: records 1–5 missing",
                               None, 7, 1.0, rpo={"records_lost": 5, "seconds_lost": 2.0},
                               availability={"success_ratio": 0.9, "longest_outage_s": 1.5, "requests": 100}),
-        report.ScenarioResult("scenarios/test_c.py::test_skip", report.SKIPPED, reason="no snapshot class", seed=7),
+        report.ScenarioResult("scenarios/test_c.py::test_skip", report.NOT_APPLICABLE, reason="no snapshot class",
+                              seed=7),
     ]
 
 
@@ -48,7 +49,7 @@ def test_results_json_validates_against_the_schema_and_a_broken_one_does_not(tmp
     report.write_results(path, "1126t063948-d08d", 7, "kind-kubedrill", rows(), ["a leak"], {"kubernetes": "v1.35.4"})
     doc = json.loads(path.read_text())
     assert report.validate(doc) == []
-    assert doc["counts"] == {"passed": 1, "data lost": 1, "skipped": 1}
+    assert doc["counts"] == {"passed": 1, "data lost": 1, "not applicable": 1} and doc["schema_version"] == 2
     doc["scenarios"][1]["verdict"] = "failed"
     doc["scenarios"][0]["rpo"] = {"records_lost": -1, "seconds_lost": 0}
     problems = report.validate(doc)
@@ -58,6 +59,39 @@ def test_results_json_validates_against_the_schema_and_a_broken_one_does_not(tmp
 def test_every_verdict_class_is_in_the_schema():
     schema = report.load_schema()
     assert schema["$defs"]["verdict"]["enum"] == list(report.VERDICTS)
+    assert set(schema["$defs"]["verdict_v1"]["enum"]) - set(report.VERDICTS) == set(report.V1_VERDICTS) - {"failed"}
+    assert schema["properties"]["schema_version"]["enum"][-1] == report.SCHEMA_VERSION
+
+
+def version_1_document() -> dict:
+    """A results.json as version 1 wrote it (before today's verdict classes)."""
+    return {"schema_version": 1, "run_id": "1126t063948-d08d", "seed": 7, "context": "kind-kubedrill",
+            "environment": {}, "counts": {"passed": 1, "infrastructure error": 1, "skipped": 2}, "leaks": [],
+            "scenarios": [
+                {"scenario": f"scenarios/test_a.py::test_{i}", "verdict": v, "reason": r, "rto_s": None,
+                 "objective_s": None, "objectives": {}, "rpo": None, "availability": None, "timeline": None,
+                 "seed": 7, "duration_s": 1.0}
+                for i, (v, r) in enumerate([("passed", ""), ("infrastructure error", "cannot reach"),
+                                            ("skipped", "Skipped: no snapshot class"), ("skipped", "drain only")])]}
+
+
+def test_a_version_1_file_stays_valid_and_reads_with_todays_classes(tmp_path):
+    old = version_1_document()
+    assert report.validate(old) == []
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(old))
+    new = report.read_results(path)
+    assert [r["verdict"] for r in new["scenarios"]] == ["passed", "harness error", "not applicable", "not applicable"]
+    assert new["scenarios"][3]["reason"] == "drain only"
+    assert new["counts"] == {"passed": 1, "harness error": 1, "not applicable": 2}
+    assert new["schema_version"] == report.SCHEMA_VERSION and report.validate(new) == []
+    assert report.current_verdict("failed") == report.HARNESS_ERROR
+    # today's classes are not version 1's, nor the other way round
+    old["scenarios"][0]["verdict"] = "not recovered"
+    assert any("scenarios/0/verdict" in p for p in report.validate(old))
+    new["scenarios"][0]["verdict"] = "skipped"
+    assert any("scenarios/0/verdict" in p for p in report.validate(new))
+    assert report.upgraded(new) == new   # the current version is read as it is
 
 
 def test_the_summary_table_shows_rpo_and_availability_only_when_measured():
@@ -71,9 +105,35 @@ def test_categories_are_the_verdict_classes():
     two = report_allure.categories_allure2()
     assert [c["name"] for c in two] == list(report.VERDICTS)
     lost = next(c for c in two if c["name"] == report.DATA_LOST)
-    assert lost["messageRegex"] == r"(?s)\[data lost\].*"
+    assert lost["messageRegex"] == r"(?s)\[data lost\].*" and lost["matchedStatuses"] == ["failed"]
+    harness = next(c for c in two if c["name"] == report.HARNESS_ERROR)
+    assert harness["messageRegex"] == r"(?s)\[(harness error|failed|infrastructure error)\].*"
     three = report_allure.categories_allure3()
+    assert [c["name"] for c in three] == list(report.VERDICTS)
     assert three[1]["matchers"] == {"labels": {"verdict": "^objective missed$"}}
+    # results of version 1 in the history still fall into today's classes
+    applicable = next(c for c in three if c["name"] == report.NOT_APPLICABLE)
+    assert applicable["matchers"] == {"labels": {"verdict": "^(not applicable|skipped)$"}}
+
+
+@pytest.mark.parametrize("verdict", report.VERDICTS)
+def test_each_class_gets_its_status_and_message_marker_and_its_category_matches_it(verdict):
+    import re
+
+    message = report_allure.status_message(verdict, "kubedrill.errors.Thing: what broke", "what broke")
+    status = report_allure.ALLURE_STATUS[verdict]
+    matching = []
+    for c in report_allure.categories_allure2():
+        if status in c["matchedStatuses"] and ("messageRegex" not in c or (
+                message is not None and re.fullmatch(c["messageRegex"], message))):
+            matching.append(c["name"])
+    assert matching == [verdict]
+    if verdict == report.PASSED:
+        assert message is None
+    else:
+        assert message == f"[{verdict}] kubedrill.errors.Thing: what broke"
+        assert report_allure.status_message(verdict, message, "") == message   # marked once
+        assert report_allure.status_message(verdict, None, "the reason") == f"[{verdict}] the reason"
 
 
 def test_environment_properties_escape_what_needs_it(tmp_path):
@@ -164,9 +224,10 @@ def test_a_marker_or_the_module_names_the_component():
 def test_the_objectives_a_scenario_reads_are_noted():
     scenario = SimpleNamespace(stash={})
     obj = outcomes.noted(Objectives(pod_kill_rto_s=12.0), scenario)
-    assert isinstance(obj, Objectives) and obj.pod_kill_rto_s == 12.0 and obj.rpo_records == 0.0
+    other = Objectives().statefulset_pod_rto_s
+    assert isinstance(obj, Objectives) and obj.pod_kill_rto_s == 12.0 and obj.statefulset_pod_rto_s == other
     seen = outcomes.objectives_read(scenario)
-    assert seen.as_dict() == {"pod_kill_rto_s": 12.0, "rpo_records": 0.0}
+    assert seen.as_dict() == {"pod_kill_rto_s": 12.0, "statefulset_pod_rto_s": other}
     assert seen.rto_objective() == 12.0
 
 

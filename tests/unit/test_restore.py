@@ -1,5 +1,6 @@
 """Snapshot/restore pieces that need no cluster: the record writer's acknowledgements, pause
-and failure; the claim, snapshot and event readers; the oracle on what a restore reads back."""
+and failure; the claim, snapshot and event readers; the oracle on what a restore reads back.
+The cut and the RPO: tests/unit/test_rpo.py."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import threading
 
 import pytest
 
-from kubedrill.data import oracle, rpo
+from kubedrill.data import oracle
 from kubedrill.errors import DataLost, ExecFailed, RecoveryFailed, RestoreFailed, SnapshotNotReady, WaitTimeout
 from kubedrill.k8s import claims, events, snapshots
 from kubedrill.data.writer import RecordWriter
-from kubedrill.observe.measure import Instant
 
 
 class ListSink:
@@ -69,24 +69,6 @@ def test_the_oracle_names_what_an_older_snapshot_misses_and_what_came_back_after
         oracle.check(text, expected_through=25, absent_from=26)
     with pytest.raises(DataLost, match="data lost: records 1–30 missing"):
         oracle.check("", expected_through=30, absent_from=31)
-
-
-def test_the_cut_verification_states_consistency_and_the_rpo():
-    text = "".join(oracle.record(i, i, f"r{i}") + "\n" for i in range(1, 35))
-    cut_at = Instant(100.0, 1000.0)
-    loose = rpo.Cut(30, cut_at, quiesced=False)
-    v = rpo.verify_cut(text, "f", loose, loose, last_acknowledged=40, lost_at=Instant(103.0, 1003.0))
-    assert v.consistent and v.rows_after_cut == (31, 32, 33, 34)
-    assert v.statement == ("snapshot NOT quiesced; restore consistent: records 1–30 intact, "
-                           "4 record(s) written after the cut came back (31–34) [f]")
-    assert (v.rpo.records_lost, v.rpo.seconds_lost) == (10, 3.0)
-    quiesced = rpo.Cut(30, cut_at, quiesced=True)
-    v = rpo.verify_cut(text, "f", quiesced, quiesced, last_acknowledged=0, lost_at=cut_at)
-    assert not v.consistent and v.statement.startswith("NOT consistent: records 31–34 present but written after")
-    newer = rpo.Cut(40, cut_at, quiesced=True)
-    v = rpo.verify_cut(text, "f", newer, quiesced, last_acknowledged=45, lost_at=cut_at)
-    assert not v.consistent and v.report.describe() == "data lost: records 35–40 missing" and v.rpo.records_lost == 15
-    assert isinstance(rpo.NotConsistent("x", v), DataLost)
 
 
 def test_a_restore_claim_is_pinned_to_the_snapshots_node_and_names_its_source():

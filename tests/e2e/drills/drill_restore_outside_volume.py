@@ -1,21 +1,16 @@
-"""A drill used by the e2e tests (issue 6): PostgreSQL keeps its data outside its volume
-(PGDATA in the container's own filesystem), so the snapshot holds nothing and the restore must
-fail with "data lost"."""
+"""Broken on purpose: the PostgreSQL restore scenario, unchanged, on a PostgreSQL that keeps its
+data outside its volume (PGDATA in the container's own filesystem). The snapshot holds nothing
+of it: the scenario's verification must fail with "data lost", every record up to the cut
+missing."""
 
 import pytest
 
-from kubedrill.workloads import postgres
+from fixtures.snapshot_restore import DatabaseDrill
+from kubedrill.workloads import database, postgres
+from scenarios.test_snapshot_restore import (  # noqa: F401
+    test_postgresql_is_restored_from_a_consistent_snapshot_up_to_the_cut)
 
 
 @pytest.fixture
-def postgres_outside_its_volume(database_factory):
-    return database_factory("postgres", pod_spec=postgres.pod_spec(pgdata="/tmp/pgdata"))
-
-
-def test_restore_of_a_database_writing_outside_its_volume(postgres_outside_its_volume):
-    db = postgres_outside_its_volume
-    snap = db.snapshot()
-    db.wait_records(5)
-    loss = db.lose_volume()
-    restored = db.restore(snap, after=loss)
-    db.verify(restored)   # DataLost: records 1–cut missing
+def postgres_db(database_factory) -> DatabaseDrill:
+    return database_factory(database.POSTGRES, pod_spec=postgres.pod_spec(pgdata="/tmp/pgdata"))

@@ -1,0 +1,18 @@
+"""Broken on purpose: both restore scenarios, unchanged, each held in turn to one objective no
+restore can meet (an RPO of at most 1 record, of at most 0.01 s, a restore RTO of at most
+0.01 s): each must fail with "objective missed" at that objective's check."""
+
+from dataclasses import replace
+
+import pytest
+
+from scenarios.test_snapshot_restore import (  # noqa: F401
+    test_files_are_restored_from_a_consistent_snapshot_up_to_the_cut,
+    test_postgresql_is_restored_from_a_consistent_snapshot_up_to_the_cut)
+
+TOO_TIGHT = {"restore_rpo_records": 1.0, "restore_rpo_s": 0.01, "restore_rto_s": 0.01}
+
+
+@pytest.fixture(params=list(TOO_TIGHT))
+def objectives(request, objectives):
+    return replace(objectives, **{request.param: TOO_TIGHT[request.param]})

@@ -1,0 +1,124 @@
+"""Exit codes for gates: one drill run per verdict class, each a user-facing scenario run as a user
+runs it (a pytest subprocess), unbroken or with one fixture overridden (tests/e2e/drills). Each
+run must exit with its class's code, say it in reports/verdict, and give the scenario's row of
+results.json that class.
+
+    passed 0 · objective missed 1 · data lost 10 · not recovered 12 · fault not injected 13 ·
+    not applicable 14 · harness error 15
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import CONTEXT, Drill, leftovers
+
+pytestmark = pytest.mark.e2e
+
+PLUMBING = "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod"
+FAULT_DOES_NOTHING = "tests/e2e/drills/drill_fault_does_nothing.py::test_deployment_replaces_a_killed_pod"
+FAULT_DOES_NOTHING_REPLICAS = ("tests/e2e/drills/drill_fault_does_nothing.py::"
+                               "test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]")
+FAULT_DOES_NOTHING_STATEFULSET = ("tests/e2e/drills/drill_fault_does_nothing.py::"
+                                  "test_a_killed_pod_comes_back_with_its_name_claim_and_data")
+IMAGE_MISSING = "tests/e2e/drills/drill_image_missing.py::test_deployment_replaces_a_killed_pod"
+EMPTYDIR = "tests/e2e/drills/drill_emptydir.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
+NO_PODS = ("tests/e2e/drills/drill_no_pods_allowed.py::"
+           "test_pods_deleted_through_the_api_are_replaced_by_new_pods[ReplicationController-one]")
+NODE_STOP = ("scenarios/test_node_loss.py::"
+             "test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data")
+OTHER_CONTEXT = "staging"
+
+
+@dataclass
+class Ran:
+    rc: int
+    verdict: str        # reports/verdict
+    row: dict           # the scenario's row of results.json
+    output: str
+
+
+def run_one(tmp: Path, clients, nodeid: str, *args: str) -> Ran:
+    tmp.mkdir(parents=True, exist_ok=True)
+    d = Drill(tmp, [nodeid, *args], {})
+    rc = d.run()
+    reports = tmp / "reports"
+    assert (reports / "results.json").is_file(), f"exit {rc}:\n{d.output[-4000:]}"
+    results = json.loads((reports / "results.json").read_text())
+    rows = {r["scenario"]: r for r in results["scenarios"]}
+    assert nodeid in rows, (sorted(rows), d.output[-4000:])
+    assert leftovers(clients, results["run_id"]) == []
+    return Ran(rc, (reports / "verdict").read_text(), rows[nodeid], d.output)
+
+
+def expect(ran: Ran, code: int, verdict: str) -> dict:
+    assert (ran.rc, ran.row["verdict"]) == (code, verdict), (ran.row, ran.output[-6000:])
+    assert ran.verdict == f"{code} {verdict}\n"
+    assert f"verdict: {verdict} (exit {code};" in ran.output
+    return ran.row
+
+
+def test_an_unbroken_scenario_passes_with_0(tmp_path, clients):
+    row = expect(run_one(tmp_path, clients, PLUMBING), 0, "passed")
+    assert row["reason"] == "" and row["rto_s"] > 0
+
+
+def test_a_recovery_slower_than_its_objective_exits_1(tmp_path, clients):
+    row = expect(run_one(tmp_path, clients, PLUMBING, "--objective", "pod_kill_rto_s=0.001"), 1, "objective missed")
+    assert "pod_kill_rto_s" in row["reason"] and row["rto_s"] > 0.001, row["reason"]
+
+
+def test_an_emptydir_where_a_claim_belongs_exits_10_data_lost(tmp_path, clients):
+    row = expect(run_one(tmp_path, clients, EMPTYDIR), 10, "data lost")
+    assert "records 1–5 missing" in row["reason"], row["reason"]
+
+
+def test_a_controller_that_cannot_recreate_its_pods_exits_12_not_recovered(tmp_path, clients):
+    row = expect(run_one(tmp_path, clients, NO_PODS), 12, "not recovered")
+    assert "cannot bring its pods back" in row["reason"], row["reason"]
+
+
+@pytest.mark.parametrize("nodeid, check", [
+    (FAULT_DOES_NOTHING, "plumbing.killed-pod-gone"),
+    (FAULT_DOES_NOTHING_REPLICAS, "replicas.killed-pods-gone"),
+    (FAULT_DOES_NOTHING_STATEFULSET, "statefulset.killed-pod-gone")], ids=["plumbing", "replicas", "statefulset"])
+def test_a_fault_that_does_nothing_exits_13(tmp_path, clients, nodeid, check):
+    row = expect(run_one(tmp_path, clients, nodeid), 13, "fault not injected")
+    assert f"[{check}]" in row["reason"], row["reason"]
+
+
+def test_an_image_that_does_not_exist_is_a_harness_error_before_the_fault_exits_15(tmp_path, clients):
+    # the deploy wait would take its full 180 s: scaled down, it still ends in a timeout
+    ran = run_one(tmp_path, clients, IMAGE_MISSING, "--timeout-scale", "0.25")
+    row = expect(ran, 15, "harness error")
+    assert row["reason"].startswith("before the fault: ") and row["rto_s"] is None, row["reason"]
+    assert "phase injecting the fault" not in ran.output
+
+
+def other_context(tmp: Path, clients) -> Path:
+    """A kubeconfig naming the kind cluster's context otherwise: a cluster kubedrill cannot stop a
+    node of (not the local kind cluster, as far as it can tell)."""
+    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
+    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
+    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
+    config["current-context"] = OTHER_CONTEXT
+    path = tmp / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("require", [False, True], ids=["skipped", "required"])
+def test_a_scenario_this_cluster_cannot_run_exits_14_not_applicable_with_the_reason(tmp_path, clients, require):
+    kubeconfig = other_context(tmp_path, clients)
+    args = ["--kubeconfig", str(kubeconfig), "--context", OTHER_CONTEXT, "--allow-context", OTHER_CONTEXT]
+    ran = run_one(tmp_path / "run", clients, NODE_STOP, *args, *(["--require", "node-stop"] if require else []))
+    row = expect(ran, 14, "not applicable")
+    assert row["reason"].startswith("not applicable: node-stop not available" if require else
+                                    "node-stop not available"), row["reason"]
+    assert f"context {OTHER_CONTEXT} is not a kind context" in row["reason"], row["reason"]
