@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from kubedrill import __version__ as kd_version
+from kubedrill.config import MEASUREMENT
 from kubedrill import pins
 from kubedrill.client import Clients
 from kubedrill.report import results as kreport
@@ -165,13 +166,28 @@ def kind_version() -> str:
     return out or "unknown"
 
 
+def source_commit() -> str:
+    """The commit kubedrill runs from (``-dirty`` with uncommitted changes; "unknown" outside git):
+    benchmarks/objectives.py records only runs of a commit."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return sha + ("-dirty" if dirty else "")
+
+
 def environment(clients: Clients, run_id: str, seed: int) -> dict[str, str]:
     """Kubernetes version, nodes, CSI driver(s), kind version, run id, seed: read from the cluster.
     Whatever cannot be read says so; this never raises."""
     from kubernetes import client as k8s
 
     env: dict[str, str] = {"run_id": run_id, "seed": str(seed), "context": clients.context,
-                           "kubedrill": kd_version}
+                           "kubedrill": kd_version, "commit": source_commit(),
+                           "measurement": str(MEASUREMENT)}
     try:
         env["kubernetes"] = k8s.VersionApi(clients.api).get_code(_request_timeout=10).git_version
     except Exception as exc:  # noqa: BLE001
