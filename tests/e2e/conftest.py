@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kubedrill import client as kclient
 from kubedrill import leaks
@@ -119,3 +120,19 @@ def leftovers(clients, run_id: str) -> list[str]:
     found += [f"namespace {n.metadata.name}" for n in ns
               if n.metadata.name.startswith(leaks.run_namespace_prefix(run_id))]
     return found
+
+
+OTHER_CONTEXT = "staging"
+
+
+def other_context(tmp: Path, clients) -> Path:
+    """A kubeconfig naming the kind cluster's context otherwise (``staging``): to kubedrill, a
+    cluster that is not the local kind one (no node to stop, no node disk to look at)."""
+    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
+    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
+    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
+    config["current-context"] = OTHER_CONTEXT
+    path = tmp / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path

@@ -14,13 +14,11 @@ A stop takes about two minutes; every node is Ready, untainted and schedulable a
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-import yaml
 
 from kubedrill.k8s import nodes
-from tests.e2e.conftest import CONTEXT, leftovers
+from tests.e2e.conftest import OTHER_CONTEXT, leftovers, other_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,7 +26,6 @@ SCENARIOS = "scenarios/test_node_loss.py"
 DEPLOYMENT = "test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker"
 HELD = "test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data"
 DRAINED = "test_statefulset_pod_drained_off_its_node_waits_for_its_volume_then_returns_with_its_data"
-OTHER_CONTEXT = "staging"
 
 # Kubernetes' defaults keep the pods ~6 min: with this objective the wait stops after the node is
 # unreachable (~55 s) and well into the 300 s toleration, so the eviction stage is the longest.
@@ -116,18 +113,6 @@ def test_a_drain_whose_replacement_is_not_pending_loses_its_identity(drill, clie
     ok = row(ran, unbroken, "passed")
     assert {"replacement Pending", "node back", "replacements Ready"} <= set(marks(ok)), marks(ok)
 
-
-def other_context(tmp: Path, clients) -> Path:
-    """A kubeconfig naming the kind cluster's context otherwise: to kubedrill, a cluster that is
-    not the local kind one."""
-    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
-    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
-    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
-    config["current-context"] = OTHER_CONTEXT
-    path = tmp / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 def test_on_another_cluster_node_loss_runs_by_drain_and_says_why_it_cannot_stop(drill, clients, tmp_path):

@@ -27,12 +27,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.conftest import leftovers
+from tests.e2e.conftest import OTHER_CONTEXT, leftovers, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -547,7 +546,6 @@ def test_the_pull_and_pin_checks_catch_a_pull_and_an_unpinned_image():
 # ------------------------------------------------------------------ 5. the Delete scenario, as a user runs it
 
 PV_SCENARIO = "test_a_deleted_claim_takes_its_volume_and_data_with_it"
-OTHER_CONTEXT = "staging"
 
 
 def pv_run(drill, clients, *args) -> tuple[int, str, dict, str]:
@@ -583,18 +581,6 @@ def test_the_delete_scenario_finds_the_data_gone_from_the_node_and_fails_when_it
     assert (f"of class {RETAIN_CLASS} has reclaim policy Retain: its data outlives the claim "
             "[persistent_volumes.delete-class-deletes]") in rows[retained]["reason"], rows[retained]["reason"]
 
-
-def other_context(tmp: Path, clients) -> Path:
-    """A kubeconfig naming the kind cluster's context otherwise: to kubedrill, a cluster that is
-    not the local kind one (its nodes' disks cannot be looked at)."""
-    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
-    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
-    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
-    config["current-context"] = OTHER_CONTEXT
-    path = tmp / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 @pytest.mark.parametrize("require", [False, True], ids=["not-checkable", "required"])

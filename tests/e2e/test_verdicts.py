@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.e2e.conftest import CONTEXT, Drill, leftovers
+from tests.e2e.conftest import OTHER_CONTEXT, Drill, leftovers, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +31,6 @@ NO_PODS = ("tests/e2e/drills/drill_no_pods_allowed.py::"
            "test_pods_deleted_through_the_api_are_replaced_by_new_pods[ReplicationController-one]")
 NODE_STOP = ("scenarios/test_node_loss.py::"
              "test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data")
-OTHER_CONTEXT = "staging"
 
 
 @dataclass
@@ -99,18 +97,6 @@ def test_an_image_that_does_not_exist_is_a_harness_error_before_the_fault_exits_
     assert row["reason"].startswith("before the fault: ") and row["rto_s"] is None, row["reason"]
     assert "phase injecting the fault" not in ran.output
 
-
-def other_context(tmp: Path, clients) -> Path:
-    """A kubeconfig naming the kind cluster's context otherwise: a cluster kubedrill cannot stop a
-    node of (not the local kind cluster, as far as it can tell)."""
-    config = yaml.safe_load(Path(clients.kubeconfig).read_text())
-    (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
-    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
-    config["current-context"] = OTHER_CONTEXT
-    path = tmp / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 @pytest.mark.parametrize("require", [False, True], ids=["skipped", "required"])
