@@ -3,54 +3,54 @@ records in benchmarks/runs/ (p95 x 1.5 of every measured recovery, misses counte
 1 - 1.5 x the p95 of the failed-request share). Do not edit: record runs and generate again;
 tests/unit/test_objective_defaults.py fails when this file and the records disagree."""
 
-RUNS = 15  # run records read, 2026-11-30 to 2026-11-30
+RUNS = 16  # run records read, 2026-11-30 to 2026-11-30
 
 # objective -> default; the comment: measurements counted, their p95
 OBJECTIVES = {
-    "pod_kill_rto_s": 30.0,  # 15 from 15 runs, p95 1.669
-    "pod_delete_one_rto_s": 3.2,  # 30 from 15 runs, p95 2.073
-    "pod_delete_half_rto_s": 3.1,  # 30 from 15 runs, p95 2.054
-    "pod_delete_all_rto_s": 3.9,  # 30 from 15 runs, p95 2.569
-    "container_kill_one_rto_s": 3.9,  # 30 from 15 runs, p95 2.56
-    "container_kill_half_rto_s": 3.9,  # 30 from 15 runs, p95 2.587
-    "container_kill_all_rto_s": 3.4,  # 30 from 15 runs, p95 2.264
-    "pod_delete_one_availability": 0.888,  # 30 from 15 runs, failed share p95 0.07442
-    "pod_delete_half_availability": 0.899,  # 30 from 15 runs, failed share p95 0.0667
-    "pod_delete_all_availability": 0.821,  # 30 from 15 runs, failed share p95 0.1187
-    "container_kill_one_availability": 0.673,  # 30 from 15 runs, failed share p95 0.2174
-    "container_kill_half_availability": 0.427,  # 30 from 15 runs, failed share p95 0.382
-    "container_kill_all_availability": 0.294,  # 30 from 15 runs, failed share p95 0.4702
-    "pod_delete_one_outage_s": 1.7,  # 30 from 15 runs, p95 1.11
-    "pod_delete_half_outage_s": 1.7,  # 30 from 15 runs, p95 1.11
-    "pod_delete_all_outage_s": 1.7,  # 30 from 15 runs, p95 1.11
-    "container_kill_one_outage_s": 1.7,  # 30 from 15 runs, p95 1.1
-    "container_kill_half_outage_s": 1.7,  # 30 from 15 runs, p95 1.106
-    "container_kill_all_outage_s": 1.7,  # 30 from 15 runs, p95 1.132
-    "statefulset_pod_rto_s": 3.4,  # 15 from 15 runs, p95 2.314
-    "statefulset_all_rto_s": 6.6,  # 15 from 15 runs, p95 8.283
-    "pv_retain_rebind_rto_s": 22.1,  # 15 from 15 runs, p95 13.1
-    "pv_delete_reclaim_s": 1.0,  # 15 from 15 runs, p95 0.0859
-    "node_stop_rto_s": 98.4,  # 15 from 15 runs, p95 65.6
-    "node_drain_rto_s": 60.0,  # 0 from 0 runs
-    "node_stop_statefulset_rto_s": 122.3,  # 15 from 15 runs, p95 81.51
-    "node_drain_statefulset_rto_s": 60.0,  # 0 from 0 runs
-    "node_back_rto_s": 4.6,  # 15 from 15 runs, p95 3.027
-    "restore_rto_s": 120.0,  # 0 from 0 runs
-    "restore_rpo_records": 200.0,  # 0 from 0 runs
-    "restore_rpo_s": 30.0,  # 0 from 0 runs
+    "pod_kill_rto_s": 30.0,  # 16 from 16 runs, p95 1.656
+    "pod_delete_one_rto_s": 3.0,  # 32 from 16 runs, p95 1.996
+    "pod_delete_half_rto_s": 3.1,  # 32 from 16 runs, p95 2.041
+    "pod_delete_all_rto_s": 3.8,  # 32 from 16 runs, p95 2.486
+    "container_kill_one_rto_s": 4.5,  # 32 from 16 runs, p95 2.942
+    "container_kill_half_rto_s": 3.8,  # 32 from 16 runs, p95 2.525
+    "container_kill_all_rto_s": 3.9,  # 32 from 16 runs, p95 2.585
+    "pod_delete_one_availability": 0.889,  # 32 from 16 runs, failed share p95 0.07387
+    "pod_delete_half_availability": 0.899,  # 32 from 16 runs, failed share p95 0.0667
+    "pod_delete_all_availability": 0.823,  # 32 from 16 runs, failed share p95 0.1174
+    "container_kill_one_availability": 0.673,  # 32 from 16 runs, failed share p95 0.2174
+    "container_kill_half_availability": 0.388,  # 32 from 16 runs, failed share p95 0.4075
+    "container_kill_all_availability": 0.266,  # 32 from 16 runs, failed share p95 0.489
+    "pod_delete_one_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
+    "pod_delete_half_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
+    "pod_delete_all_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
+    "container_kill_one_outage_s": 1.7,  # 32 from 16 runs, p95 1.1
+    "container_kill_half_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
+    "container_kill_all_outage_s": 1.7,  # 32 from 16 runs, p95 1.128
+    "statefulset_pod_rto_s": 3.4,  # 16 from 16 runs, p95 2.312
+    "statefulset_all_rto_s": 6.6,  # 16 from 16 runs, p95 7.639
+    "pv_retain_rebind_rto_s": 22.1,  # 16 from 16 runs, p95 13.05
+    "pv_delete_reclaim_s": 1.0,  # 16 from 16 runs, p95 0.08575
+    "node_stop_rto_s": 98.4,  # 16 from 16 runs, p95 65.56
+    "node_drain_rto_s": 60.0,  # 1 from 1 runs, p95 2.993
+    "node_stop_statefulset_rto_s": 122.2,  # 16 from 16 runs, p95 81.42
+    "node_drain_statefulset_rto_s": 60.0,  # 1 from 1 runs, p95 3.821
+    "node_back_rto_s": 4.5,  # 17 from 16 runs, p95 2.977
+    "restore_rto_s": 120.0,  # 2 from 1 runs, p95 2.034
+    "restore_rpo_records": 200.0,  # 2 from 1 runs, p95 30.5
+    "restore_rpo_s": 30.0,  # 2 from 1 runs, p95 7.498
 }
 
 # objectives measured fewer times than their minimum: they keep a hand-set value until more
 # runs are recorded (objective -> why)
 PROVISIONAL = {
-    "pod_kill_rto_s": "15 of 20 measurements",
-    "statefulset_pod_rto_s": "15 of 20 measurements",
-    "statefulset_all_rto_s": "15 of 20 measurements",
-    "pv_retain_rebind_rto_s": "15 of 20 measurements",
-    "pv_delete_reclaim_s": "15 of 20 measurements",
-    "node_drain_rto_s": "0 of 10 measurements",
-    "node_drain_statefulset_rto_s": "0 of 10 measurements",
-    "restore_rto_s": "0 of 20 measurements at measurement 2 (30 older ones measured something else)",
-    "restore_rpo_records": "0 of 20 measurements at measurement 2 (30 older ones measured something else)",
-    "restore_rpo_s": "0 of 20 measurements at measurement 2 (30 older ones measured something else)",
+    "pod_kill_rto_s": "16 of 20 measurements",
+    "statefulset_pod_rto_s": "16 of 20 measurements",
+    "statefulset_all_rto_s": "16 of 20 measurements",
+    "pv_retain_rebind_rto_s": "16 of 20 measurements",
+    "pv_delete_reclaim_s": "16 of 20 measurements",
+    "node_drain_rto_s": "1 of 10 measurements",
+    "node_drain_statefulset_rto_s": "1 of 10 measurements",
+    "restore_rto_s": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
+    "restore_rpo_records": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
+    "restore_rpo_s": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
 }
