@@ -58,7 +58,6 @@ VERDICT_MEANINGS = {
 }
 
 # results.json version 1 (before the classes above) named three classes otherwise
-SKIPPED = NOT_APPLICABLE            # version 1: "skipped"; the name stays for older imports
 V1_VERDICTS = {"infrastructure error": HARNESS_ERROR, "skipped": NOT_APPLICABLE, "failed": HARNESS_ERROR}
 
 SCHEMA_VERSION = 2
