@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -93,6 +94,24 @@ class Drill:
     def run(self, limit_s: float = 900) -> int:
         self.start()
         return self.finish(limit_s)
+
+    def run_clean(self, clients) -> "Finished":
+        """Run it to its end: it must have written results.json and left nothing behind."""
+        rc = self.run()
+        reports = self.tmp / "reports"
+        assert (reports / "results.json").is_file(), f"exit {rc}:\n{self.output[-4000:]}"
+        results = json.loads((reports / "results.json").read_text())
+        assert leftovers(clients, results["run_id"]) == []
+        return Finished(rc, (reports / "verdict").read_text(),
+                        {r["scenario"]: r for r in results["scenarios"]}, self.output)
+
+
+@dataclass
+class Finished:
+    rc: int
+    verdict: str        # reports/verdict
+    rows: dict          # scenario id -> its row of results.json
+    output: str
 
 
 @pytest.fixture

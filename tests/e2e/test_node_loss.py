@@ -12,13 +12,12 @@ on a broken setup, and the same scenario unbroken passes in the same run:
 
 A stop takes about two minutes; every node is Ready, untainted and schedulable afterwards."""
 
-import json
 from dataclasses import dataclass
 
 import pytest
 
 from kubedrill.k8s import nodes
-from tests.e2e.conftest import OTHER_CONTEXT, leftovers, other_context
+from tests.e2e.conftest import OTHER_CONTEXT, other_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,14 +40,9 @@ class Ran:
 
 
 def run(drill, clients, *args) -> Ran:
-    d = drill(*args)
-    rc = d.run()
-    reports = d.tmp / "reports"
-    assert (reports / "results.json").is_file(), f"exit {rc}:\n{d.output[-4000:]}"
-    results = json.loads((reports / "results.json").read_text())
-    assert leftovers(clients, results["run_id"]) == []
+    done = drill(*args).run_clean(clients)
     assert_nodes_ready_and_untainted(clients)
-    return Ran(rc, (reports / "verdict").read_text(), {r["scenario"]: r for r in results["scenarios"]}, d.output)
+    return Ran(done.rc, done.verdict, done.rows, done.output)
 
 
 def expect(ran: Ran, code: int, verdict: str) -> None:

@@ -31,7 +31,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.conftest import OTHER_CONTEXT, leftovers, other_context
+from tests.e2e.conftest import OTHER_CONTEXT, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -550,13 +550,8 @@ PV_SCENARIO = "test_a_deleted_claim_takes_its_volume_and_data_with_it"
 
 def pv_run(drill, clients, *args) -> tuple[int, str, dict, str]:
     """(exit code, reports/verdict, scenario id -> its row of results.json, output)."""
-    d = drill(*args)
-    rc = d.run()
-    reports = d.tmp / "reports"
-    assert (reports / "results.json").is_file(), f"exit {rc}:\n{d.output[-4000:]}"
-    results = json.loads((reports / "results.json").read_text())
-    assert leftovers(clients, results["run_id"]) == []
-    return rc, (reports / "verdict").read_text(), {r["scenario"]: r for r in results["scenarios"]}, d.output
+    done = drill(*args).run_clean(clients)
+    return done.rc, done.verdict, done.rows, done.output
 
 
 def mark_of(row: dict, name: str) -> dict | None:

@@ -9,13 +9,12 @@ results.json that class.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import OTHER_CONTEXT, Drill, leftovers, other_context
+from tests.e2e.conftest import OTHER_CONTEXT, Drill, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -43,15 +42,9 @@ class Ran:
 
 def run_one(tmp: Path, clients, nodeid: str, *args: str) -> Ran:
     tmp.mkdir(parents=True, exist_ok=True)
-    d = Drill(tmp, [nodeid, *args], {})
-    rc = d.run()
-    reports = tmp / "reports"
-    assert (reports / "results.json").is_file(), f"exit {rc}:\n{d.output[-4000:]}"
-    results = json.loads((reports / "results.json").read_text())
-    rows = {r["scenario"]: r for r in results["scenarios"]}
-    assert nodeid in rows, (sorted(rows), d.output[-4000:])
-    assert leftovers(clients, results["run_id"]) == []
-    return Ran(rc, (reports / "verdict").read_text(), rows[nodeid], d.output)
+    done = Drill(tmp, [nodeid, *args], {}).run_clean(clients)
+    assert nodeid in done.rows, (sorted(done.rows), done.output[-4000:])
+    return Ran(done.rc, done.verdict, done.rows[nodeid], done.output)
 
 
 def expect(ran: Ran, code: int, verdict: str) -> dict:
