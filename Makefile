@@ -71,7 +71,7 @@ test-unit: venv ## the project's unit tests (no cluster)
 
 .PHONY: test-e2e
 test-e2e: venv cluster ## the project's end-to-end tests on the kind cluster
-	$(PY) -m pytest tests/e2e $(ARGS)
+	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: test
 test: ## the project's tests: unit, then e2e on a real kind cluster (does all its own set-up)

@@ -87,7 +87,8 @@ def pod_spec(image: str | None = None) -> dict[str, Any]:
 
 def db_pod_spec(volume: str, toleration_s: int | None, image: str | None = None) -> dict[str, Any]:
     """The node-loss variant: an idle busybox pod with its own tolerationSeconds, whose /data
-    is a PVC (``volume="pvc"``) or an emptyDir (the broken one)."""
+    is a PVC (``volume="pvc"``), or, broken on purpose, an emptyDir (``"emptyDir"``) or the
+    container's own filesystem with the PVC mounted elsewhere (``"outside"``)."""
     spec: dict[str, Any] = {
         "terminationGracePeriodSeconds": 2,
         "tolerations": tolerations(toleration_s),
@@ -101,8 +102,12 @@ def db_pod_spec(volume: str, toleration_s: int | None, image: str | None = None)
     }
     if volume == "emptyDir":
         spec["volumes"] = [{"name": "data", "emptyDir": {}}]
+    elif volume == "outside":
+        container = spec["containers"][0]
+        container["volumeMounts"] = [{"name": "data", "mountPath": "/claim"}]
+        container["command"][-1] = f"mkdir -p {DATA_DIR}; " + container["command"][-1]
     elif volume != "pvc":
-        raise ValueError(f"volume must be 'pvc' or 'emptyDir', not {volume!r}")
+        raise ValueError(f"volume must be 'pvc', 'emptyDir' or 'outside', not {volume!r}")
     return spec
 
 

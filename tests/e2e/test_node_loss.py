@@ -3,8 +3,11 @@ on a broken setup, and the same scenario unbroken passes in the same run:
 
 - a Deployment left with Kubernetes' default tolerations misses its objective (objective missed,
   exit 1), and the failure names the stage that took the time;
-- a StatefulSet whose data lived in an emptyDir fails with "data lost" (exit 10) once the node
-  is back;
+- one run of four broken variants (exit 10, its worst class) beside the stop scenario unbroken:
+  a StatefulSet whose data lives in an emptyDir loses its identity as soon as its replacement is
+  placed on the other worker (identity lost); one that keeps its data outside its volume, stopped
+  or drained, fails with "data lost" once the node is back; a drained Deployment whose pods
+  tolerate every taint comes back on the drained node (fault not injected);
 - a drain whose replacement is not Pending (the data in an emptyDir: nothing holds the pod to
   its node) fails with "identity lost" (exit 11) before the node is back;
 - on a cluster that is not the local kind one, node loss by drain runs and passes, and the stop
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 
 from kubedrill.k8s import nodes
-from tests.e2e.conftest import OTHER_CONTEXT, other_context
+from tests.e2e.conftest import OTHER_CONTEXT, Drill, other_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -83,15 +86,45 @@ def test_a_deployment_with_default_tolerations_misses_its_objective_in_the_evict
     assert ok["rto_s"] <= TIGHT_OBJECTIVE_S and "pods evicted" in marks(ok), ok
 
 
-def test_a_statefulset_with_its_data_in_an_emptydir_fails_with_data_lost(drill, clients):
-    broken = f"tests/e2e/drills/drill_node_loss_emptydir.py::{HELD}"
-    unbroken = f"{SCENARIOS}::{HELD}"
-    ran = run(drill, clients, broken, unbroken)
-    expect(ran, 10, "data lost")
-    r = row(ran, broken, "data lost")
+EMPTYDIR = f"tests/e2e/drills/drill_node_loss_emptydir.py::{HELD}"
+OUTSIDE_STOP = f"tests/e2e/drills/drill_node_loss_outside.py::{HELD}"
+OUTSIDE_DRAIN = f"tests/e2e/drills/drill_node_loss_outside.py::{DRAINED}"
+TOLERATES_ALL = f"tests/e2e/drills/drill_node_drain_tolerates_all.py::{DEPLOYMENT}[drain]"
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory, clients) -> Ran:
+    """One run: four broken variants (two with a node stopped), then the stop scenario unbroken."""
+    tmp = tmp_path_factory.mktemp("node-loss-broken")
+    done = Drill(tmp, [EMPTYDIR, OUTSIDE_STOP, OUTSIDE_DRAIN, TOLERATES_ALL, f"{SCENARIOS}::{HELD}"], {}).run_clean(clients)
+    assert_nodes_ready_and_untainted(clients)
+    return Ran(done.rc, done.verdict, done.rows, done.output)
+
+
+def test_the_broken_run_exits_with_its_worst_class_data_lost_and_the_scenario_unbroken_passes(broken):
+    expect(broken, 10, "data lost")
+    assert "node back" in marks(row(broken, f"{SCENARIOS}::{HELD}", "passed"))
+
+
+def test_a_statefulset_whose_volume_follows_its_pod_loses_its_identity_before_the_node_is_back(broken):
+    # an emptyDir: the replacement is placed on the other worker as soon as the held pod goes
+    r = row(broken, EMPTYDIR, "identity lost")
+    assert r["reason"].startswith("the replacement of db-0 did not wait for its volume: placed on "), r["reason"]
+    assert r["reason"].endswith("[node_loss.replacement-waits-for-volume]"), r["reason"]
+    assert r["timeline"] is None and r["rto_s"] is None, r
+
+
+@pytest.mark.parametrize("scenario", [OUTSIDE_STOP, OUTSIDE_DRAIN], ids=["stop", "drain"])
+def test_a_statefulset_keeping_its_data_outside_its_volume_fails_with_data_lost(broken, scenario):
+    r = row(broken, scenario, "data lost")
     assert r["reason"].startswith("data lost: records 1–20 missing"), r["reason"]
     assert "node back" in marks(r) and marks(r)[-1] == "replacements Ready", marks(r)
-    assert "node back" in marks(row(ran, unbroken, "passed"))
+
+
+def test_a_drained_deployment_whose_replacements_tolerate_the_cordon_was_not_lost(broken):
+    r = row(broken, TOLERATES_ALL, "fault not injected")
+    assert r["reason"].startswith("a replacement runs on the lost node "), r["reason"]
+    assert r["reason"].endswith("[node_loss.no-replacement-on-lost-node]"), r["reason"]
 
 
 def test_a_drain_whose_replacement_is_not_pending_loses_its_identity(drill, clients):

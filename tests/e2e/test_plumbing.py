@@ -14,10 +14,13 @@ def test_plumbing_scenario_passes_and_reports_its_rto(drill, clients):
     d = drill("scenarios/test_plumbing.py", "--seed", "7")
     rc = d.run()
     assert rc == 0, d.output[-6000:]
+    # the gate's passed class: exit 0, said in reports/verdict and at the end of the output
+    assert (d.tmp / "reports" / "verdict").read_text() == "0 passed\n"
+    assert "verdict: passed (exit 0;" in d.output
     results = json.loads((d.tmp / "reports" / "results.json").read_text())
     (row,) = results["scenarios"]
     assert row["scenario"] == "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod"
-    assert row["verdict"] == "passed" and row["rto_s"] > 0 and results["seed"] == 7
+    assert row["verdict"] == "passed" and row["reason"] == "" and row["rto_s"] > 0 and results["seed"] == 7
     marks = [m["name"] for m in row["timeline"]["marks"]]
     assert marks[0] == "fault" and marks[-1] == "Ready"
     assert results["leaks"] == []

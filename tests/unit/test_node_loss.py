@@ -69,6 +69,14 @@ def test_the_statefulset_pod_keeps_its_data_where_it_is_told(volume):
         stateful.db_pod_spec("hostPath", 10, image="img")
 
 
+def test_the_broken_statefulset_pod_keeps_its_data_outside_its_claim():
+    spec = stateful.db_pod_spec("outside", 10, image="img")
+    container = spec["containers"][0]
+    assert container["volumeMounts"] == [{"name": "data", "mountPath": "/claim"}]
+    assert "volumes" not in spec    # the claim comes from the volumeClaimTemplate
+    assert container["command"][-1].startswith("mkdir -p /data; ")
+
+
 def test_how_long_a_pod_tolerates_an_unreachable_node():
     def pod(*tols):
         return {"spec": {"tolerations": list(tols)}}
