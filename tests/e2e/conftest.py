@@ -30,6 +30,13 @@ def clients():
         pytest.fail(f"the e2e tests need the kind cluster (make cluster): {exc}", pytrace=False)
 
 
+# Given after a Drill's own --alluredir (the last wins), an empty one writes no Allure results:
+# then no failed scenario collects its cluster diagnostics (kind's log export among them, about
+# 12 s each). For runs whose tests read only results.json, reports/verdict and the output; the
+# reports and diagnostics have their own tests (tests/e2e/test_reports.py).
+NO_ALLURE = "--alluredir="
+
+
 @dataclass
 class Drill:
     """A pytest run of scenarios in a subprocess, its state dir and reports isolated."""

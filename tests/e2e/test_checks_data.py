@@ -18,7 +18,7 @@ import json
 import pytest
 
 from kubedrill.report.results import DATA_LOST, EXIT_CODES
-from tests.e2e.conftest import Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ SWAPPED = f"tests/e2e/drills/drill_swapped_volumes.py::{ALL}"
 def ran(tmp_path_factory, clients):
     """One run: both scenarios unbroken first, then the two broken variants."""
     tmp = tmp_path_factory.mktemp("checks-data")
-    d = Drill(tmp, [*UNBROKEN, DUPLICATED, SWAPPED], {})
+    d = Drill(tmp, [*UNBROKEN, DUPLICATED, SWAPPED, NO_ALLURE], {})
     rc = d.run()
     path = tmp / "reports" / "results.json"
     if not path.exists():

@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ TOO_FAST = [a for name, value in OBJECTIVES.items() for a in ("--objective", f"{
 @pytest.fixture(scope="module")
 def missed(tmp_path_factory, clients):
     tmp = tmp_path_factory.mktemp("objectives")
-    d = Drill(tmp, [PLUMBING, KILL, STATEFUL, STATEFUL_ALL, KILL_ALL, KILL_HALF, DELETE_ONE, DELETE_HALF, *TOO_FAST], {})
+    d = Drill(tmp, [PLUMBING, KILL, STATEFUL, STATEFUL_ALL, KILL_ALL, KILL_HALF, DELETE_ONE, DELETE_HALF, *TOO_FAST, NO_ALLURE], {})
     rc = d.run()
     results_file = tmp / "reports" / "results.json"
     if not results_file.exists():

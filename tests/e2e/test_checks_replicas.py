@@ -8,14 +8,16 @@ pass (the plumbing scenario runs unbroken in tests/e2e/test_plumbing.py):
   injected", the victim not a pod of the workload;
 - a Deployment scaled up by one during the fault (drill_replicas_scaled_up.py): "not recovered",
   one new pod more than pods killed, in both the plumbing and the replica scenario;
-- the plumbing scenario given a Deployment of four (drill_plumbing_four_replicas.py): "not
-  recovered", four pods Ready where three are wanted;
 - a container kill that also replaces another pod of the workload
   (drill_replicas_other_pod_replaced.py): "identity lost", the pods are not the same;
 - a container killed twice (drill_replicas_killed_twice.py): "fault not injected", restarted
   twice, not once.
 
 The run exits with the code of its worst class ("identity lost") and writes it to reports/verdict.
+It writes no Allure results (``--alluredir=`` given empty, after the one Drill gives): what is
+tested here is each row of results.json, and without Allure no failed scenario collects its
+cluster diagnostics (kind's log export among them, about 12 s each); the reports have their own
+tests (tests/e2e/test_reports.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import json
 import pytest
 
 from kubedrill.report.results import EXIT_CODES, FAULT_NOT_INJECTED, IDENTITY_LOST, NOT_RECOVERED, PASSED
-from tests.e2e.conftest import Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +39,6 @@ UNBROKEN = (f"scenarios/test_replicas.py::{DELETED}", f"scenarios/test_replicas.
 OTHER_VICTIM = f"{DRILLS}/drill_plumbing_other_victim.py::{PLUMBING}"
 SCALED_UP = f"{DRILLS}/drill_replicas_scaled_up.py::{PLUMBING}"
 SCALED_UP_DELETED = f"{DRILLS}/drill_replicas_scaled_up.py::{DELETED}"
-FOUR = f"{DRILLS}/drill_plumbing_four_replicas.py::{PLUMBING}"
 OTHER_POD_REPLACED = f"{DRILLS}/drill_replicas_other_pod_replaced.py::{KILLED}"
 KILLED_TWICE = f"{DRILLS}/drill_replicas_killed_twice.py::{KILLED}"
 WORST = IDENTITY_LOST
@@ -45,9 +46,10 @@ WORST = IDENTITY_LOST
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory, clients):
-    """One run: both replica scenarios unbroken first, then the six broken variants."""
+    """One run: both replica scenarios unbroken first, then the five broken variants."""
     tmp = tmp_path_factory.mktemp("checks-replicas")
-    d = Drill(tmp, [*UNBROKEN, OTHER_VICTIM, SCALED_UP, SCALED_UP_DELETED, FOUR, OTHER_POD_REPLACED, KILLED_TWICE], {})
+    d = Drill(tmp, [*UNBROKEN, OTHER_VICTIM, SCALED_UP, SCALED_UP_DELETED, OTHER_POD_REPLACED, KILLED_TWICE,
+                   NO_ALLURE], {})
     rc = d.run()
     path = tmp / "reports" / "results.json"
     if not path.exists():
@@ -93,11 +95,6 @@ def test_a_deployment_scaled_up_during_the_fault_has_one_replacement_too_many(ra
 def test_a_deployment_scaled_up_during_the_deletion_has_more_new_pods_than_pods_killed(ran):
     row = _failed(ran, SCALED_UP_DELETED, NOT_RECOVERED, "replicas.replacements")
     assert "expected 1 replacement pod(s) with new UIDs, found 2" in row["reason"], row["reason"]
-
-
-def test_four_pods_ready_where_three_are_wanted_is_not_recovered(ran):
-    row = _failed(ran, FOUR, NOT_RECOVERED, "plumbing.count")
-    assert "4 of 3 pods Ready" in row["reason"], row["reason"]
 
 
 def test_a_container_kill_that_replaces_another_pod_loses_the_identity(ran):

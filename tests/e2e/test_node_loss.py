@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pytest
 
 from kubedrill.k8s import nodes
-from tests.e2e.conftest import OTHER_CONTEXT, Drill, other_context
+from tests.e2e.conftest import NO_ALLURE, OTHER_CONTEXT, Drill, other_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ class Ran:
 
 
 def run(drill, clients, *args) -> Ran:
-    done = drill(*args).run_clean(clients)
+    done = drill(*args, NO_ALLURE).run_clean(clients)
     assert_nodes_ready_and_untainted(clients)
     return Ran(done.rc, done.verdict, done.rows, done.output)
 
@@ -104,7 +104,7 @@ def broken(tmp_path_factory, clients) -> Ran:
     """One run: four broken variants, and both StatefulSet scenarios held to the objective that
     comes after all their other checks (three nodes stopped in all)."""
     tmp = tmp_path_factory.mktemp("node-loss-broken")
-    done = Drill(tmp, [EMPTYDIR, OUTSIDE_STOP, OUTSIDE_DRAIN, TOLERATES_ALL, SLOW_STOP, SLOW_DRAIN], {}).run_clean(clients)
+    done = Drill(tmp, [EMPTYDIR, OUTSIDE_STOP, OUTSIDE_DRAIN, TOLERATES_ALL, SLOW_STOP, SLOW_DRAIN, NO_ALLURE], {}).run_clean(clients)
     assert_nodes_ready_and_untainted(clients)
     return Ran(done.rc, done.verdict, done.rows, done.output)
 
@@ -175,7 +175,7 @@ def test_statefulset_objectives_below_any_recovery_are_missed(drill, clients):
     # the stopped one misses its total; the drained one meets its total (the default) and misses
     # the node-back objective (the other two pairs: test_a_statefulset_recovery_held_to_its_last_...)
     tight = ["--objective", "node_stop_statefulset_rto_s=0.001", "--objective", "node_back_rto_s=0.001"]
-    ran = run(drill, clients, f"{SCENARIOS}::{HELD}", f"{SCENARIOS}::{DRAINED}", *tight)
+    ran = run(drill, clients, f"{SCENARIOS}::{HELD}", f"{SCENARIOS}::{DRAINED}", *tight, NO_ALLURE)
     expect(ran, 1, "objective missed")
     for scenario, check in {HELD: "node_loss.statefulset-stop-rto", DRAINED: "node_loss.drain-node-back-rto"}.items():
         r = row(ran, f"{SCENARIOS}::{scenario}", "objective missed")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ DELETE_CLASS = "tests/e2e/drills/drill_delete_class.py::test_a_retained_volume_b
 def broken(tmp_path_factory, clients):
     """One run of the four broken variants (one drill lock, one start-up)."""
     tmp = tmp_path_factory.mktemp("broken")
-    d = Drill(tmp, [SLOW, EMPTYDIR, NO_PODS, DELETE_CLASS, "--objective", "pod_delete_one_rto_s=0.01"], {})
+    d = Drill(tmp, [SLOW, EMPTYDIR, NO_PODS, DELETE_CLASS, "--objective", "pod_delete_one_rto_s=0.01", NO_ALLURE], {})
     rc = d.run()
     if not (tmp / "reports" / "results.json").exists():
         pytest.fail(f"the broken variants did not run (exit {rc}):\n{d.output[-4000:]}", pytrace=False)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ class Ran:
 
 
 def _run(tmp: Path, clients, args: list[str], limit_s: float):
-    d = Drill(tmp, args, {})
+    d = Drill(tmp, [*args, NO_ALLURE], {})
     rc = d.run(limit_s=limit_s)
     path = tmp / "reports" / "results.json"
     if not path.exists():

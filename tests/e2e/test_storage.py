@@ -31,7 +31,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.conftest import OTHER_CONTEXT, other_context
+from tests.e2e.conftest import NO_ALLURE, OTHER_CONTEXT, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -550,7 +550,7 @@ PV_SCENARIO = "test_a_deleted_claim_takes_its_volume_and_data_with_it"
 
 def pv_run(drill, clients, *args) -> tuple[int, str, dict, str]:
     """(exit code, reports/verdict, scenario id -> its row of results.json, output)."""
-    done = drill(*args).run_clean(clients)
+    done = drill(*args, NO_ALLURE).run_clean(clients)
     return done.rc, done.verdict, done.rows, done.output
 
 

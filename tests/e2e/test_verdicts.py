@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import OTHER_CONTEXT, Drill, other_context
+from tests.e2e.conftest import NO_ALLURE, OTHER_CONTEXT, Drill, other_context
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ class Ran:
 
 def run_one(tmp: Path, clients, nodeid: str, *args: str) -> Ran:
     tmp.mkdir(parents=True, exist_ok=True)
-    done = Drill(tmp, [nodeid, *args], {}).run_clean(clients)
+    done = Drill(tmp, [nodeid, *args, NO_ALLURE], {}).run_clean(clients)
     assert nodeid in done.rows, (sorted(done.rows), done.output[-4000:])
     return Ran(done.rc, done.verdict, done.rows[nodeid], done.output)
 
@@ -69,7 +69,7 @@ def test_a_controller_that_cannot_recreate_its_pods_exits_12_not_recovered(tmp_p
 def did_nothing(tmp_path_factory, clients):
     """One run: the three scenarios whose fault picks its victims and deletes none."""
     tmp = tmp_path_factory.mktemp("fault-does-nothing")
-    return Drill(tmp, [FAULT_DOES_NOTHING, FAULT_DOES_NOTHING_REPLICAS, FAULT_DOES_NOTHING_STATEFULSET], {}).run_clean(clients)
+    return Drill(tmp, [FAULT_DOES_NOTHING, FAULT_DOES_NOTHING_REPLICAS, FAULT_DOES_NOTHING_STATEFULSET, NO_ALLURE], {}).run_clean(clients)
 
 
 @pytest.mark.parametrize("nodeid, check", [
