@@ -36,35 +36,37 @@ fi
 exec httpd -f -p {WEB_PORT} -h /www
 """
 
-# what a gate waits for: the peer of this incarnation exists / is Ready
-DB_1_UP = f"http://db-1-up:{UP_PORT}/"
-DB_0_READY = f"http://db-0-ready:{READY_PORT}/"
-DB_1_READY = f"http://db-1-ready:{READY_PORT}/"
+# what a gate waits for: the peer of this incarnation exists (db-1-up) / is Ready (db-N-ready)
+DB_1_UP, DB_0_READY, DB_1_READY = "db-1-up", "db-0-ready", "db-1-ready"
+GATES = ((DB_1_UP, "db-1", UP_PORT, True), (DB_0_READY, "db-0", READY_PORT, False),
+         (DB_1_READY, "db-1", READY_PORT, False))
 
 
-def _service(scope: Scope, name: str, pod: str, port: int, not_ready_too: bool, selector: dict) -> None:
+def _service(scope: Scope, name: str, pod: str, port: int, not_ready_too: bool, selector: dict) -> str:
+    """A Service of one ordinal's pod; its URL by cluster IP (the shell image resolves no names)."""
     body = services.manifest(name, guard.labels(scope.run.run_id), {**selector, POD_NAME: pod}, port)
     body["spec"]["publishNotReadyAddresses"] = not_ready_too
-    services.create(scope.clients, scope.namespace, body)
+    made = services.create(scope.clients, scope.namespace, body)
     scope.cleanups.defer(f"delete service {scope.namespace}/{name}",
                          lambda: services.delete(scope.clients, scope.namespace, name))
+    return made.url
 
 
 def create(scope: Scope, gate_0: str = "", gate_1: str = "") -> stateful.StatefulSet:
-    """db (two replicas, Parallel) whose armed db-0 waits for ``gate_0`` and db-1 for ``gate_1``."""
+    """db (two replicas, Parallel) whose armed db-0 waits for the Service ``gate_0`` to answer
+    and db-1 for ``gate_1`` (names of GATES; "": no gate)."""
     s, c, ns, name = scope, scope.clients, scope.namespace, "db"
     with s.phase("deploy"):
         s.guard.check_namespace(ns, "create a statefulset in")
         labels, selector = guard.app_labels(s.run.run_id, name)
         services.create(c, ns, services.manifest(name, labels, selector, WEB_PORT, headless=True))
         s.cleanups.defer(f"delete service {ns}/{name}", lambda: services.delete(c, ns, name))
-        _service(s, "db-1-up", "db-1", UP_PORT, True, selector)
-        _service(s, "db-0-ready", "db-0", READY_PORT, False, selector)
-        _service(s, "db-1-ready", "db-1", READY_PORT, False, selector)
+        urls = {gate: _service(s, gate, pod, port, not_ready_too, selector) for gate, pod, port, not_ready_too in GATES}
         spec = stateful.pod_spec()
         (container,) = spec["containers"]
         container["command"] = ["sh", "-c", SCRIPT]
-        container["env"] = [{"name": "GATE_0", "value": gate_0}, {"name": "GATE_1", "value": gate_1}]
+        container["env"] = [{"name": "GATE_0", "value": urls.get(gate_0, "")},
+                            {"name": "GATE_1", "value": urls.get(gate_1, "")}]
         templates = [{"metadata": {"name": "data", "labels": labels},
                       "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "16Mi"}}}}]
         body = statefulsets.manifest(name, labels, 2, spec, selector, name, templates, "Parallel")
