@@ -3,11 +3,11 @@ records in benchmarks/runs/ (p95 x 1.5 of every measured recovery, misses counte
 1 - 1.5 x the p95 of the failed-request share). Do not edit: record runs and generate again;
 tests/unit/test_objective_defaults.py fails when this file and the records disagree."""
 
-RUNS = 16  # run records read, 2026-11-30 to 2026-11-30
+RUNS = 25  # run records read, 2026-11-30 to 2026-11-30
 
 # objective -> default; the comment: measurements counted, their p95
 OBJECTIVES = {
-    "pod_kill_rto_s": 30.0,  # 16 from 16 runs, p95 1.656
+    "pod_kill_rto_s": 2.4,  # 25 from 25 runs, p95 1.57
     "pod_delete_one_rto_s": 3.0,  # 32 from 16 runs, p95 1.996
     "pod_delete_half_rto_s": 3.1,  # 32 from 16 runs, p95 2.041
     "pod_delete_all_rto_s": 3.8,  # 32 from 16 runs, p95 2.486
@@ -26,31 +26,21 @@ OBJECTIVES = {
     "container_kill_one_outage_s": 1.7,  # 32 from 16 runs, p95 1.1
     "container_kill_half_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
     "container_kill_all_outage_s": 1.7,  # 32 from 16 runs, p95 1.128
-    "statefulset_pod_rto_s": 3.4,  # 16 from 16 runs, p95 2.312
-    "statefulset_all_rto_s": 6.6,  # 16 from 16 runs, p95 7.639
-    "pv_retain_rebind_rto_s": 22.1,  # 16 from 16 runs, p95 13.05
-    "pv_delete_reclaim_s": 1.0,  # 16 from 16 runs, p95 0.08575
+    "statefulset_pod_rto_s": 3.5,  # 25 from 25 runs, p95 2.297
+    "statefulset_all_rto_s": 6.7,  # 25 from 25 runs, p95 4.429
+    "pv_retain_rebind_rto_s": 19.3,  # 25 from 25 runs, p95 12.8
+    "pv_delete_reclaim_s": 1.0,  # 25 from 25 runs, p95 0.0976
     "node_stop_rto_s": 98.4,  # 16 from 16 runs, p95 65.56
-    "node_drain_rto_s": 60.0,  # 1 from 1 runs, p95 2.993
+    "node_drain_rto_s": 5.0,  # 10 from 10 runs, p95 3.326
     "node_stop_statefulset_rto_s": 122.2,  # 16 from 16 runs, p95 81.42
-    "node_drain_statefulset_rto_s": 60.0,  # 1 from 1 runs, p95 3.821
-    "node_back_rto_s": 4.5,  # 17 from 16 runs, p95 2.977
-    "restore_rto_s": 120.0,  # 2 from 1 runs, p95 2.034
-    "restore_rpo_records": 200.0,  # 2 from 1 runs, p95 30.5
-    "restore_rpo_s": 30.0,  # 2 from 1 runs, p95 7.498
+    "node_drain_statefulset_rto_s": 5.9,  # 10 from 10 runs, p95 3.88
+    "node_back_rto_s": 4.2,  # 26 from 25 runs, p95 2.742
+    "restore_rto_s": 4.2,  # 20 from 10 runs, p95 2.751
+    "restore_rpo_records": 47.0,  # 20 from 10 runs, p95 31
+    "restore_rpo_s": 11.5,  # 20 from 10 runs, p95 7.651
 }
 
 # objectives measured fewer times than their minimum: they keep a hand-set value until more
 # runs are recorded (objective -> why)
 PROVISIONAL = {
-    "pod_kill_rto_s": "16 of 20 measurements",
-    "statefulset_pod_rto_s": "16 of 20 measurements",
-    "statefulset_all_rto_s": "16 of 20 measurements",
-    "pv_retain_rebind_rto_s": "16 of 20 measurements",
-    "pv_delete_reclaim_s": "16 of 20 measurements",
-    "node_drain_rto_s": "1 of 10 measurements",
-    "node_drain_statefulset_rto_s": "1 of 10 measurements",
-    "restore_rto_s": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
-    "restore_rpo_records": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
-    "restore_rpo_s": "2 of 20 measurements at measurement 2 (30 older ones measured something else)",
 }
