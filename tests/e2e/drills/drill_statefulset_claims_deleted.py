@@ -13,7 +13,9 @@ import pytest
 from kubedrill.faults.pods import PodKill
 from kubedrill.k8s import claims
 from scenarios.test_statefulset import (  # noqa: F401
-    test_a_killed_pod_comes_back_with_its_name_claim_and_data, test_all_pods_killed_come_back_in_order_with_all_their_data)
+    test_a_killed_pod_comes_back_with_its_name_claim_and_data,
+    test_all_pods_killed_come_back_in_order_with_all_their_data,
+)
 
 
 class ClaimsDeletedWithPods:

@@ -6,10 +6,12 @@ decided by the pods, step by step, not by timing.
 Arming: once the StatefulSet is Ready, a file ``/data/armed`` is put in each pod's volume; the
 pods that start afterwards (the replacements, after the fault: the volume is kept) find it. An
 armed pod listens on :8082 at once (seen through ``db-1-up``, a Service that lists pods that are
-not Ready), waits for its gate (an HTTP URL, per ordinal), then listens on :8081 (seen through
-``db-0-ready`` / ``db-1-ready``, Services of Ready pods only) and serves :8080, its readiness
-probe. The pods before the fault never listened on :8081 or :8082, so no stale endpoint of a
-killed pod can open a gate. No module of its own scenario: the drills import ``create``.
+not Ready), waits for its gate (per ordinal, the URL of a peer's Service by cluster IP, polled
+with ``timeout 1 wget`` as the prober does: this busybox's ``wget -T`` crashes), then listens on
+:8081 (seen through ``db-0-ready`` / ``db-1-ready``, Services of Ready pods only) and serves
+:8080, its readiness probe. The pods before the fault never listened on :8081 or :8082, so no
+stale endpoint of a killed pod can open a gate. No scenario of its own: the drills import
+``create``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ ARMED = f"{stateful.DATA_DIR}/armed"
 READY_PORT, UP_PORT = 8081, 8082
 
 SCRIPT = f"""mkdir -p /www && hostname > /www/index.html
-gate() {{ [ -z "$1" ] || until wget -q -T 1 -O /dev/null "$1"; do sleep 0.2; done; }}
+gate() {{ [ -z "$1" ] || until timeout 1 wget -q -O /dev/null "$1"; do sleep 0.2; done; }}
 if [ -e {ARMED} ]; then
   httpd -p {UP_PORT} -h /www
   case "$(hostname)" in *-0) gate "$GATE_0" ;; *-1) gate "$GATE_1" ;; esac
@@ -43,7 +45,7 @@ GATES = ((DB_1_UP, "db-1", UP_PORT, True), (DB_0_READY, "db-0", READY_PORT, Fals
 
 
 def _service(scope: Scope, name: str, pod: str, port: int, not_ready_too: bool, selector: dict) -> str:
-    """A Service of one ordinal's pod; its URL by cluster IP (the shell image resolves no names)."""
+    """A Service of one ordinal's pod; its URL by cluster IP (no name to resolve)."""
     body = services.manifest(name, guard.labels(scope.run.run_id), {**selector, POD_NAME: pod}, port)
     body["spec"]["publishNotReadyAddresses"] = not_ready_too
     made = services.create(scope.clients, scope.namespace, body)
@@ -61,7 +63,7 @@ def create(scope: Scope, gate_0: str = "", gate_1: str = "") -> stateful.Statefu
         labels, selector = guard.app_labels(s.run.run_id, name)
         services.create(c, ns, services.manifest(name, labels, selector, WEB_PORT, headless=True))
         s.cleanups.defer(f"delete service {ns}/{name}", lambda: services.delete(c, ns, name))
-        urls = {gate: _service(s, gate, pod, port, not_ready_too, selector) for gate, pod, port, not_ready_too in GATES}
+        urls = {gate: _service(s, gate, pod, port, not_ready, selector) for gate, pod, port, not_ready in GATES}
         spec = stateful.pod_spec()
         (container,) = spec["containers"]
         container["command"] = ["sh", "-c", SCRIPT]
@@ -78,6 +80,7 @@ def create(scope: Scope, gate_0: str = "", gate_1: str = "") -> stateful.Statefu
         handle = stateful.StatefulSet(s, name, selector, 2, "persistentVolumeClaim")
         handle.wait_ready()
         for pod in handle.pod_names():
-            podexec.run(for_exec(c), ns, pod, ["touch", ARMED], container=handle.container, timeout_s=s.timeouts.verify_s)
+            podexec.run(for_exec(c), ns, pod, ["touch", ARMED], container=handle.container,
+                        timeout_s=s.timeouts.verify_s)
         s.run.log(f"[{s.name}] armed {', '.join(handle.pod_names())}: their replacements start in the gates' order")
     return handle
