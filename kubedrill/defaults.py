@@ -3,41 +3,41 @@ records in benchmarks/runs/ (p95 x 1.5 of every measured recovery, misses counte
 1 - 1.5 x the p95 of the failed-request share). Do not edit: record runs and generate again;
 tests/unit/test_objective_defaults.py fails when this file and the records disagree."""
 
-RUNS = 25  # run records read, 2026-11-30 to 2026-11-30
+RUNS = 30  # run records read, 2026-11-30 to 2026-11-30
 
 # objective -> default; the comment: measurements counted, their p95
 OBJECTIVES = {
-    "pod_kill_rto_s": 2.4,  # 25 from 25 runs, p95 1.57
-    "pod_delete_one_rto_s": 3.0,  # 32 from 16 runs, p95 1.996
-    "pod_delete_half_rto_s": 3.1,  # 32 from 16 runs, p95 2.041
-    "pod_delete_all_rto_s": 3.8,  # 32 from 16 runs, p95 2.486
-    "container_kill_one_rto_s": 4.5,  # 32 from 16 runs, p95 2.942
-    "container_kill_half_rto_s": 3.8,  # 32 from 16 runs, p95 2.525
-    "container_kill_all_rto_s": 3.9,  # 32 from 16 runs, p95 2.585
-    "pod_delete_one_availability": 0.889,  # 32 from 16 runs, failed share p95 0.07387
-    "pod_delete_half_availability": 0.899,  # 32 from 16 runs, failed share p95 0.0667
-    "pod_delete_all_availability": 0.823,  # 32 from 16 runs, failed share p95 0.1174
-    "container_kill_one_availability": 0.673,  # 32 from 16 runs, failed share p95 0.2174
-    "container_kill_half_availability": 0.388,  # 32 from 16 runs, failed share p95 0.4075
-    "container_kill_all_availability": 0.266,  # 32 from 16 runs, failed share p95 0.489
-    "pod_delete_one_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
-    "pod_delete_half_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
-    "pod_delete_all_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
-    "container_kill_one_outage_s": 1.7,  # 32 from 16 runs, p95 1.1
-    "container_kill_half_outage_s": 1.7,  # 32 from 16 runs, p95 1.11
-    "container_kill_all_outage_s": 1.7,  # 32 from 16 runs, p95 1.128
-    "statefulset_pod_rto_s": 3.5,  # 25 from 25 runs, p95 2.297
-    "statefulset_all_rto_s": 6.7,  # 25 from 25 runs, p95 4.429
-    "pv_retain_rebind_rto_s": 19.3,  # 25 from 25 runs, p95 12.8
-    "pv_delete_reclaim_s": 1.0,  # 25 from 25 runs, p95 0.0976
-    "node_stop_rto_s": 98.4,  # 16 from 16 runs, p95 65.56
-    "node_drain_rto_s": 5.0,  # 10 from 10 runs, p95 3.326
-    "node_stop_statefulset_rto_s": 122.2,  # 16 from 16 runs, p95 81.42
-    "node_drain_statefulset_rto_s": 5.9,  # 10 from 10 runs, p95 3.88
-    "node_back_rto_s": 4.2,  # 26 from 25 runs, p95 2.742
-    "restore_rto_s": 4.2,  # 20 from 10 runs, p95 2.751
-    "restore_rpo_records": 47.0,  # 20 from 10 runs, p95 31
-    "restore_rpo_s": 11.5,  # 20 from 10 runs, p95 7.651
+    "pod_kill_rto_s": 2.9,  # 30 from 30 runs, p95 1.92
+    "pod_delete_one_rto_s": 2.5,  # 42 from 21 runs, p95 1.628
+    "pod_delete_half_rto_s": 3.0,  # 42 from 21 runs, p95 1.982
+    "pod_delete_all_rto_s": 3.2,  # 42 from 21 runs, p95 2.112
+    "container_kill_one_rto_s": 4.4,  # 42 from 21 runs, p95 2.896
+    "container_kill_half_rto_s": 4.4,  # 42 from 21 runs, p95 2.898
+    "container_kill_all_rto_s": 4.5,  # 42 from 21 runs, p95 2.949
+    "pod_delete_one_availability": 0.884,  # 42 from 21 runs, failed share p95 0.0769
+    "pod_delete_half_availability": 0.899,  # 42 from 21 runs, failed share p95 0.0667
+    "pod_delete_all_availability": 0.8,  # 42 from 21 runs, failed share p95 0.1329
+    "container_kill_one_availability": 0.673,  # 42 from 21 runs, failed share p95 0.2174
+    "container_kill_half_availability": 0.403,  # 42 from 21 runs, failed share p95 0.398
+    "container_kill_all_availability": 0.281,  # 42 from 21 runs, failed share p95 0.4789
+    "pod_delete_one_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
+    "pod_delete_half_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
+    "pod_delete_all_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
+    "container_kill_one_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
+    "container_kill_half_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
+    "container_kill_all_outage_s": 1.8,  # 42 from 21 runs, p95 1.139
+    "statefulset_pod_rto_s": 3.5,  # 30 from 30 runs, p95 2.29
+    "statefulset_all_rto_s": 7.5,  # 30 from 30 runs, p95 4.962
+    "pv_retain_rebind_rto_s": 19.3,  # 30 from 30 runs, p95 12.8
+    "pv_delete_reclaim_s": 1.0,  # 30 from 30 runs, p95 0.0946
+    "node_stop_rto_s": 98.1,  # 21 from 21 runs, p95 65.39
+    "node_drain_rto_s": 5.4,  # 15 from 15 runs, p95 3.559
+    "node_stop_statefulset_rto_s": 122.7,  # 21 from 21 runs, p95 81.75
+    "node_drain_statefulset_rto_s": 5.9,  # 15 from 15 runs, p95 3.891
+    "node_back_rto_s": 3.8,  # 36 from 30 runs, p95 2.475
+    "restore_rto_s": 3.2,  # 30 from 15 runs, p95 2.117
+    "restore_rpo_records": 47.0,  # 30 from 15 runs, p95 31
+    "restore_rpo_s": 11.5,  # 30 from 15 runs, p95 7.648
 }
 
 # objectives measured fewer times than their minimum: they keep a hand-set value until more
