@@ -10,20 +10,15 @@ import pytest
 from kubedrill.faults.pods import PodKill
 from kubedrill.faults.targets import choose_count
 from kubedrill.observe.measure import Instant
+from tests.e2e.drills import RealFaults
 from scenarios.test_plumbing import test_deployment_replaces_a_killed_pod  # noqa: F401
 from scenarios.test_statefulset import test_a_killed_pod_comes_back_with_its_name_claim_and_data  # noqa: F401
 from scenarios.test_replicas import test_pods_deleted_through_the_api_are_replaced_by_new_pods  # noqa: F401
 
 
-class KillsNothing:
+class KillsNothing(RealFaults):
     """The real faults, except ``kill_pods``: it picks and records its victims, and deletes none."""
 
-    def __init__(self, real):
-        self.real = real
-        self.scope = real.scope
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def kill_pods(self, target, count: int | None = None, fraction: float | None = None, grace_s: int = 0) -> PodKill:
         s = self.scope

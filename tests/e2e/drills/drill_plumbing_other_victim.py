@@ -9,18 +9,16 @@ from __future__ import annotations
 import pytest
 
 from kubedrill.faults.pods import PodKill
+from tests.e2e.drills import RealFaults
 from scenarios.test_plumbing import test_deployment_replaces_a_killed_pod  # noqa: F401
 
 
-class KillsAnotherWorkload:
+class KillsAnotherWorkload(RealFaults):
     """The real faults, except ``kill_pods``: it kills pods of ``other``, whatever the target."""
 
     def __init__(self, real, other):
-        self.real = real
+        super().__init__(real)
         self.other = other
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def kill_pods(self, target, count: int | None = None, fraction: float | None = None, grace_s: int = 0) -> PodKill:
         return self.real.kill_pods(self.other, count, fraction, grace_s)

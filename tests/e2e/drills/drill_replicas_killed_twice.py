@@ -13,6 +13,7 @@ import pytest
 from kubedrill.faults.containers import ContainerKill
 from kubedrill.k8s import pods
 from kubedrill.wait import Check, wait_for
+from tests.e2e.drills import RealFaults
 from scenarios.test_replicas import test_containers_killed_in_place_restart_in_the_same_pods  # noqa: F401
 
 
@@ -21,15 +22,9 @@ def replica_count() -> int:
     return 1
 
 
-class KillsTwice:
+class KillsTwice(RealFaults):
     """The real faults, except ``kill_containers``: the real kill in place, twice."""
 
-    def __init__(self, real):
-        self.real = real
-        self.scope = real.scope
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def _wait_restarts(self, target, kill: ContainerKill, more: int) -> None:
         """Until every killed pod has restarted ``more`` times since the first kill and is Ready."""

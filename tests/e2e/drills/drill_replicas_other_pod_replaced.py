@@ -11,6 +11,7 @@ import pytest
 
 from kubedrill.faults.containers import ContainerKill
 from kubedrill.k8s import pods
+from tests.e2e.drills import RealFaults
 from scenarios.test_replicas import test_containers_killed_in_place_restart_in_the_same_pods  # noqa: F401
 
 
@@ -19,16 +20,10 @@ def replica_count() -> int:
     return 2
 
 
-class AlsoReplacesAnotherPod:
+class AlsoReplacesAnotherPod(RealFaults):
     """The real faults, except ``kill_containers``: the real kill in place, then every pod of the
     target whose container was not killed deleted through the API (not reported)."""
 
-    def __init__(self, real):
-        self.real = real
-        self.scope = real.scope
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def kill_containers(self, target, count: int | None = None, fraction: float | None = None) -> ContainerKill:
         kill = self.real.kill_containers(target, count, fraction)

@@ -13,6 +13,7 @@ import pytest
 from kubedrill.faults.pods import PodKill
 from kubedrill.k8s import deployments, pods
 from kubedrill.wait import Check, wait_for
+from tests.e2e.drills import RealFaults
 from scenarios.test_plumbing import test_deployment_replaces_a_killed_pod  # noqa: F401
 from scenarios.test_replicas import test_pods_deleted_through_the_api_are_replaced_by_new_pods  # noqa: F401
 
@@ -22,15 +23,9 @@ def replica_count() -> int:
     return 1
 
 
-class KillsThenScalesUp:
+class KillsThenScalesUp(RealFaults):
     """The real faults, except ``kill_pods``: the real kill, then the Deployment scaled up by one."""
 
-    def __init__(self, real):
-        self.real = real
-        self.scope = real.scope
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def kill_pods(self, target, count: int | None = None, fraction: float | None = None, grace_s: int = 0) -> PodKill:
         kill = self.real.kill_pods(target, count, fraction, grace_s)

@@ -12,21 +12,16 @@ import pytest
 
 from kubedrill.faults.pods import PodKill
 from kubedrill.k8s import claims
+from tests.e2e.drills import RealFaults
 from scenarios.test_statefulset import (  # noqa: F401
     test_a_killed_pod_comes_back_with_its_name_claim_and_data,
     test_all_pods_killed_come_back_in_order_with_all_their_data,
 )
 
 
-class ClaimsDeletedWithPods:
+class ClaimsDeletedWithPods(RealFaults):
     """The real faults, except ``kill_pods``: the claims of the target's pods are deleted first."""
 
-    def __init__(self, real):
-        self.real = real
-        self.scope = real.scope
-
-    def __getattr__(self, name: str):
-        return getattr(self.real, name)
 
     def kill_pods(self, target, count: int | None = None, fraction: float | None = None, grace_s: int = 0) -> PodKill:
         s = self.scope
