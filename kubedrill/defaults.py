@@ -3,41 +3,41 @@ records in benchmarks/runs/ (p95 x 1.5 of every measured recovery, misses counte
 1 - 1.5 x the p95 of the failed-request share). Do not edit: record runs and generate again;
 tests/unit/test_objective_defaults.py fails when this file and the records disagree."""
 
-RUNS = 30  # run records read, 2026-11-30 to 2026-11-30
+RUNS = 34  # run records read, 2026-11-30 to 2026-11-30
 
 # objective -> default; the comment: measurements counted, their p95
 OBJECTIVES = {
-    "pod_kill_rto_s": 2.9,  # 30 from 30 runs, p95 1.92
-    "pod_delete_one_rto_s": 2.5,  # 42 from 21 runs, p95 1.628
-    "pod_delete_half_rto_s": 3.0,  # 42 from 21 runs, p95 1.982
-    "pod_delete_all_rto_s": 3.2,  # 42 from 21 runs, p95 2.112
-    "container_kill_one_rto_s": 4.4,  # 42 from 21 runs, p95 2.896
-    "container_kill_half_rto_s": 4.4,  # 42 from 21 runs, p95 2.898
-    "container_kill_all_rto_s": 4.5,  # 42 from 21 runs, p95 2.949
-    "pod_delete_one_availability": 0.884,  # 42 from 21 runs, failed share p95 0.0769
-    "pod_delete_half_availability": 0.899,  # 42 from 21 runs, failed share p95 0.0667
-    "pod_delete_all_availability": 0.8,  # 42 from 21 runs, failed share p95 0.1329
-    "container_kill_one_availability": 0.673,  # 42 from 21 runs, failed share p95 0.2174
-    "container_kill_half_availability": 0.403,  # 42 from 21 runs, failed share p95 0.398
-    "container_kill_all_availability": 0.281,  # 42 from 21 runs, failed share p95 0.4789
-    "pod_delete_one_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
-    "pod_delete_half_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
-    "pod_delete_all_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
-    "container_kill_one_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
-    "container_kill_half_outage_s": 1.7,  # 42 from 21 runs, p95 1.11
-    "container_kill_all_outage_s": 1.8,  # 42 from 21 runs, p95 1.139
-    "statefulset_pod_rto_s": 3.5,  # 30 from 30 runs, p95 2.29
-    "statefulset_all_rto_s": 7.5,  # 30 from 30 runs, p95 4.962
-    "pv_retain_rebind_rto_s": 19.3,  # 30 from 30 runs, p95 12.8
-    "pv_delete_reclaim_s": 1.0,  # 30 from 30 runs, p95 0.0946
-    "node_stop_rto_s": 98.1,  # 21 from 21 runs, p95 65.39
-    "node_drain_rto_s": 5.4,  # 15 from 15 runs, p95 3.559
-    "node_stop_statefulset_rto_s": 122.7,  # 21 from 21 runs, p95 81.75
-    "node_drain_statefulset_rto_s": 5.9,  # 15 from 15 runs, p95 3.891
-    "node_back_rto_s": 3.8,  # 36 from 30 runs, p95 2.475
-    "restore_rto_s": 3.2,  # 30 from 15 runs, p95 2.117
-    "restore_rpo_records": 47.0,  # 30 from 15 runs, p95 31
-    "restore_rpo_s": 11.5,  # 30 from 15 runs, p95 7.648
+    "pod_kill_rto_s": 2.9,  # 34 from 34 runs, p95 1.931
+    "pod_delete_one_rto_s": 2.3,  # 50 from 25 runs, p95 1.483
+    "pod_delete_half_rto_s": 3.0,  # 50 from 25 runs, p95 1.971
+    "pod_delete_all_rto_s": 3.3,  # 50 from 25 runs, p95 2.165
+    "container_kill_one_rto_s": 3.9,  # 50 from 25 runs, p95 2.56
+    "container_kill_half_rto_s": 4.5,  # 50 from 25 runs, p95 2.94
+    "container_kill_all_rto_s": 4.5,  # 50 from 25 runs, p95 2.978
+    "pod_delete_one_availability": 0.884,  # 50 from 25 runs, failed share p95 0.0769
+    "pod_delete_half_availability": 0.899,  # 50 from 25 runs, failed share p95 0.0667
+    "pod_delete_all_availability": 0.792,  # 50 from 25 runs, failed share p95 0.1386
+    "container_kill_one_availability": 0.673,  # 50 from 25 runs, failed share p95 0.2174
+    "container_kill_half_availability": 0.427,  # 50 from 25 runs, failed share p95 0.382
+    "container_kill_all_availability": 0.294,  # 50 from 25 runs, failed share p95 0.4702
+    "pod_delete_one_outage_s": 1.7,  # 50 from 25 runs, p95 1.11
+    "pod_delete_half_outage_s": 1.7,  # 50 from 25 runs, p95 1.11
+    "pod_delete_all_outage_s": 1.7,  # 50 from 25 runs, p95 1.11
+    "container_kill_one_outage_s": 1.7,  # 50 from 25 runs, p95 1.106
+    "container_kill_half_outage_s": 1.7,  # 50 from 25 runs, p95 1.106
+    "container_kill_all_outage_s": 1.8,  # 50 from 25 runs, p95 1.145
+    "statefulset_pod_rto_s": 3.5,  # 34 from 34 runs, p95 2.285
+    "statefulset_all_rto_s": 14.3,  # 34 from 34 runs, p95 9.511
+    "pv_retain_rebind_rto_s": 19.3,  # 34 from 34 runs, p95 12.81
+    "pv_delete_reclaim_s": 1.0,  # 34 from 34 runs, p95 0.0922
+    "node_stop_rto_s": 97.7,  # 25 from 25 runs, p95 65.12
+    "node_drain_rto_s": 5.4,  # 19 from 19 runs, p95 3.548
+    "node_stop_statefulset_rto_s": 122.7,  # 25 from 25 runs, p95 81.77
+    "node_drain_statefulset_rto_s": 5.9,  # 19 from 19 runs, p95 3.911
+    "node_back_rto_s": 3.5,  # 44 from 34 runs, p95 2.332
+    "restore_rto_s": 3.5,  # 38 from 19 runs, p95 2.274
+    "restore_rpo_records": 47.0,  # 38 from 19 runs, p95 31
+    "restore_rpo_s": 11.5,  # 38 from 19 runs, p95 7.646
 }
 
 # objectives measured fewer times than their minimum: they keep a hand-set value until more
