@@ -7,6 +7,7 @@ explicitly allows; kube-system and the storage driver's namespace are never targ
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -19,9 +20,10 @@ RUN_ID = "kubedrill.io/run-id"
 APP_NAME = "app.kubernetes.io/name"
 TAINT_KEY = "kubedrill.io/fault"
 
-# Never targets, whatever a drill allows.
+# Never targets, whatever a drill allows. ``default`` is where every namespace-less call lands
+# (and where the drill lock lives), so it is never one either.
 PROTECTED_NAMESPACES = frozenset({
-    "kube-system", "kube-public", "kube-node-lease", "local-path-storage",
+    "default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage",
     # the storage driver and snapshot controller of the kind cluster (cluster/manifests/storage)
     "kubedrill-storage",
     # where upstream CSI hostpath / snapshot-controller deployments usually live
@@ -30,6 +32,23 @@ PROTECTED_NAMESPACES = frozenset({
 
 LOCK_NAME = "kubedrill-drill-lock"
 LOCK_NAMESPACE = "default"
+
+_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def parse_allowed_namespaces(values: Iterable[str]) -> frozenset[str]:
+    """The namespaces ``--allow-namespace`` names, checked: UsageError (one line) for an empty
+    value, a name that is no namespace name, or a namespace that can never be a drill target."""
+    names = tuple(values)
+    for name in names:
+        if not name.strip():
+            raise UsageError("--allow-namespace: empty name")
+        if not _NAMESPACE_NAME.fullmatch(name):
+            raise UsageError(f"--allow-namespace {name!r}: not a namespace name")
+    bad = set(names) & PROTECTED_NAMESPACES
+    if bad:
+        raise UsageError(f"--allow-namespace: {', '.join(sorted(bad))} can never be a drill target")
+    return frozenset(names)
 
 
 def is_kind_context(name: str) -> bool:
@@ -71,6 +90,7 @@ class Guard:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        parse_allowed_namespaces(self.allowed_namespaces)
         bad = self.allowed_namespaces & self.protected_namespaces
         if bad:
             raise UsageError(f"--allow-namespace: {', '.join(sorted(bad))} can never be a drill target")

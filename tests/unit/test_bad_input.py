@@ -58,6 +58,8 @@ def assert_one_line(proc, expected_fragment):
     (["--objective", "pod_kill_rto_s=0"], "--objective pod_kill_rto_s: no recovery takes 0 s or less"),
     (["--objective", "pod_delete_one_availability=5"], "a share of requests answered must be between 0 and 1"),
     (["--allow-namespace", "kube-system"], "kube-system can never be a drill target"),
+    (["--allow-namespace", "default"], "--allow-namespace: default can never be a drill target"),
+    (["--allow-namespace", ""], "--allow-namespace: empty name"),
 ])
 def test_unknown_option_values(tmp_path, args, fragment):
     proc, state = drill(tmp_path, *args)
