@@ -128,10 +128,12 @@ class Guard:
         if (obj_labels or {}).get(RUN_ID) != self.run_id:
             raise GuardRefused(f"refusing to touch {what} in {namespace!r}: it does not carry run id {self.run_id}")
 
-    def check_node(self, node: str, kind_nodes: Iterable[str]) -> None:
-        """Node faults only on nodes of the kind cluster we drill (docker containers we know)."""
-        if node not in set(kind_nodes):
-            raise GuardRefused(f"refusing to touch node {node!r}: not a node container of this kind cluster")
+    def check_node(self, node: str, known: Iterable[str],
+                   what: str = "a node container of this kind cluster") -> None:
+        """Node faults only on nodes of the cluster we drill: ``known`` are its docker containers
+        (a node stop) or its worker nodes (a drain or a taint)."""
+        if node not in set(known):
+            raise GuardRefused(f"refusing to touch node {node!r}: not {what}")
 
 
 # --- drill lock: a Lease with an expiry ---------------------------------------------------

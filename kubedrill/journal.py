@@ -96,6 +96,10 @@ class Journal:
         with self._lock:
             return tuple(self._pending.values())
 
+    def is_pending(self, entry: Entry) -> bool:
+        with self._lock:
+            return entry.id in self._pending
+
     def close(self) -> None:
         """Remove the file when nothing is pending (a clean end of run)."""
         with self._lock:

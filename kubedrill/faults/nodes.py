@@ -1,8 +1,10 @@
 """Node faults: a kubedrill taint, a stopped node container, and a node lost (stopped, or drained:
 cordoned, its pods evicted through the Eviction API), the operator's out-of-service taint, and
 the node brought back. Each refuses a control-plane node, is journalled before it acts,
-registers its undo and returns a frozen record. What follows a lost node is watched by
-kubedrill.observe.nodeloss."""
+registers its undo and returns a frozen record. A change is made, journalled and undone only
+when the node as it was just before lacked it: an operator's cordon or taint already there is
+never kubedrill's, and survives the drill, its cleanup and a journal replay. What follows a lost
+node is watched by kubedrill.observe.nodeloss."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ class NodeLost:
     before: frozenset[str]
     evictions_refused: int = 0        # drain: evictions a PodDisruptionBudget refused (then retried)
     marks: tuple[tuple[str, float, str], ...] = ()   # the fault's own marks: node stopped; cordoned, pods evicted
+    cordon: journal.Entry | None = field(default=None, compare=False, repr=False)   # drain: kubedrill's cordon
 
     def describe(self) -> str:
         verb = "stopped" if self.how == STOP else "drained"
@@ -111,26 +114,57 @@ def pick_worker(scope: Scope, node: str | None) -> str:
     return scope.rng.choice(workers)
 
 
+def change_node(scope: Scope, node: str, plan: nodes.Plan, revert: nodes.Plan, what: str,
+                undo: journal.Undo, already: str) -> tuple[journal.Entry | None, Instant]:
+    """Make ``plan``'s change to ``node`` when the node as it is now lacks it: journalled first,
+    ``revert`` deferred to teardown. Returns the journal entry (None, with nothing journalled or
+    deferred, when the node ``already`` is so: not kubedrill's change, never undone by cleanup or
+    replay) and the moment of the change."""
+    s = scope
+    before = nodes.read(s.clients, node)
+    if before is None:
+        raise FaultFailed(f"node {node} not found")
+    if plan(before) is None:
+        s.run.log(f"[{s.name}] node {node} {already}: not kubedrill's doing, left as it is")
+        return None, Instant.now()
+    entry = s.journal.record(what, undo)
+    at = Instant.now()
+    if not nodes.apply(s.clients, node, plan, before):   # someone made the same change meanwhile
+        s.journal.resolve(entry)
+        return None, at
+    s.cleanups.defer(undo.description, lambda: revert_once(s, node, revert, entry), kind="fault")
+    return entry, at
+
+
+def revert_once(scope: Scope, node: str, revert: nodes.Plan, entry: journal.Entry | None) -> None:
+    """Undo kubedrill's change to ``node`` (its journal ``entry``), unless it is undone already."""
+    if entry is not None and scope.journal.is_pending(entry):
+        nodes.apply(scope.clients, node, revert)
+        scope.journal.resolve(entry)
+
+
+def add_taint(scope: Scope, node: str, key: str, value: str, effect: str) -> tuple[journal.Entry | None, Instant]:
+    """Taint ``node`` (:func:`change_node`): not when it carries a taint of that key and effect already."""
+    return change_node(scope, node, nodes.add_taint_plan(key, value, effect),
+                       nodes.remove_taint_plan(key, value, effect), f"taint node {node} {key}={value}:{effect}",
+                       journal.Undo(journal.REMOVE_TAINT, {"node": node, "key": key, "value": value, "effect": effect},
+                                    f"remove taint {key} from node {node}"),
+                       f"carries {key}:{effect} already")
+
+
+def worker_names(scope: Scope) -> tuple[str, ...]:
+    return tuple(n.name for n in nodes.workers(scope.clients))
+
+
 def taint_node(scope: Scope, node: str | None = None, effect: str = "NoSchedule") -> TaintAdded:
     """Add a kubedrill taint to a worker (random from the seed unless named)."""
     s = scope
     with s.phase("fault"):
         name = pick_worker(s, node)
+        s.guard.check_node(name, worker_names(s), "a worker node of this cluster")
         refuse_control_plane(s.clients, name, "taint")
         value = s.run.run_id
-        entry = s.journal.record(
-            f"taint node {name} {guard.TAINT_KEY}={value}:{effect}",
-            journal.Undo(journal.REMOVE_TAINT, {"node": name, "key": guard.TAINT_KEY,
-                                                "value": value, "effect": effect},
-                         f"remove taint {guard.TAINT_KEY} from node {name}"))
-        at = Instant.now()
-        nodes.add_taint(s.clients, name, guard.TAINT_KEY, value, effect)
-
-        def undo() -> None:
-            nodes.remove_taint(s.clients, name, guard.TAINT_KEY, value, effect)
-            s.journal.resolve(entry)
-
-        s.cleanups.defer(f"remove taint from node {name}", undo, kind="fault")
+        _, at = add_taint(s, name, guard.TAINT_KEY, value, effect)
         added = TaintAdded(name, guard.TAINT_KEY, value, effect, at)
         s.run.log(f"[{s.name}] {added.describe()}")
     return added
@@ -143,6 +177,8 @@ def stop_node(scope: Scope, node: str | None = None) -> NodeStopped:
         name = pick_worker(s, node)
         s.guard.check_node(name, kind_nodes(s))
         refuse_control_plane(s.clients, name, "stop")
+        if not docker.is_running(name):
+            raise FaultFailed(f"node container {name} is stopped already: not kubedrill's to stop, nor to start again")
         entry = s.journal.record(f"stop node container {name}",
                                  journal.Undo(journal.DOCKER_START, {"container": name}, f"docker start {name}"))
         at = Instant.now()
@@ -187,38 +223,34 @@ def lose_node(scope: Scope, target: Workload, how: str = STOP) -> NodeLost:
         s.cleanups.defer(f"wait until node {node} is Ready and untainted",
                          lambda: nodes.wait_untainted(s.clients, node, s.timeouts.node_s, s.progress), kind="fault")
         at = stop_node(s, node).at
-        refused = 0
+        refused, cordon = 0, None
         marks: tuple[tuple[str, float, str], ...] = (("node stopped", Instant.now().mono, "docker stop returned"),)
     else:
-        at, refused, marks = drain(s, node, on_node)
+        at, refused, marks, cordon = drain(s, node, on_node)
     lost = NodeLost(how, node, at, target.name, tuple(p.name for p in on_node),
-                    frozenset(p.uid for p in on_node), frozenset(p.uid for p in before), refused, marks)
+                    frozenset(p.uid for p in on_node), frozenset(p.uid for p in before), refused, marks, cordon)
     s.run.log(f"[{s.name}] {lost.describe()}")
     return lost
 
 
 def drain(scope: Scope, node: str, victims: tuple[pods.PodInfo, ...]):
-    """Cordon ``node`` (journalled, uncordoned at teardown), then evict ``victims``.
-    Returns (the moment of the cordon, evictions refused, marks: cordoned, pods evicted)."""
+    """Cordon ``node`` (journalled and uncordoned at teardown, unless it was cordoned already),
+    then evict ``victims``. Returns (the moment of the cordon, evictions refused, marks:
+    cordoned, pods evicted; kubedrill's cordon entry, None when the cordon is not kubedrill's)."""
     s = scope
     with s.phase("fault"):
+        s.guard.check_node(node, worker_names(s), "a worker node of this cluster")
         refuse_control_plane(s.clients, node, "drain")
         for p in victims:
             s.guard.check_object(dict(p.labels), p.namespace, f"pod {p.name}")
-        entry = s.journal.record(f"cordon node {node}", journal.Undo(
-            journal.UNCORDON, {"node": node}, f"uncordon node {node}"))
-        at = Instant.now()
-        nodes.set_unschedulable(s.clients, node, True)
-
-        def undo() -> None:
-            nodes.set_unschedulable(s.clients, node, False)
-            s.journal.resolve(entry)
-
-        s.cleanups.defer(f"uncordon node {node}", undo, kind="fault")
-        cordoned = ("cordoned", Instant.now().mono, f"node {node} unschedulable")
+        entry, at = change_node(s, node, nodes.cordon_plan, nodes.uncordon_plan, f"cordon node {node}",
+                                journal.Undo(journal.UNCORDON, {"node": node}, f"uncordon node {node}"),
+                                "is cordoned already")
+        cordoned = ("cordoned", Instant.now().mono,
+                    f"node {node} unschedulable" + ("" if entry else " (cordoned already, not by kubedrill)"))
         refused = evict_all(s, victims)
         evicted = ("pods evicted", Instant.now().mono, f"{len(victims)} evicted, {refused} refused by the PDB first")
-    return at, refused, (cordoned, evicted)
+    return at, refused, (cordoned, evicted), entry
 
 
 def evict_all(scope: Scope, victims: tuple[pods.PodInfo, ...]) -> int:
@@ -252,25 +284,16 @@ def evict_all(scope: Scope, victims: tuple[pods.PodInfo, ...]) -> int:
 def mark_out_of_service(scope: Scope, lost: NodeLost) -> OutOfService:
     """Taint the lost node ``node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`` (what an
     operator does once the node is known to be down): its terminating pods are force-deleted.
-    Journalled; removed when the node returns (:func:`bring_back`) or at teardown."""
+    Journalled; removed when the node returns (:func:`bring_back`) or at teardown. An operator's
+    out-of-service taint already there is left alone (and never removed)."""
     s = scope
     with s.phase("fault"):
         refuse_control_plane(s.clients, lost.node, "taint")
         same_name = frozenset(p.uid for p in pods.list_pods(s.clients, s.namespace, "") if p.name in lost.pods)
-        entry = s.journal.record(
-            f"taint node {lost.node} {OUT_OF_SERVICE}={OUT_OF_SERVICE_VALUE}:NoExecute",
-            journal.Undo(journal.REMOVE_TAINT, {"node": lost.node, "key": OUT_OF_SERVICE,
-                                                "value": OUT_OF_SERVICE_VALUE, "effect": "NoExecute"},
-                         f"remove taint {OUT_OF_SERVICE} from node {lost.node}"))
-        at = Instant.now()
-        nodes.add_taint(s.clients, lost.node, OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE, "NoExecute")
-
-        def undo() -> None:
-            nodes.remove_taint(s.clients, lost.node, OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE, "NoExecute")
-            s.journal.resolve(entry)
-
-        s.cleanups.defer(f"remove taint {OUT_OF_SERVICE} from node {lost.node}", undo, kind="fault")
-        s.run.log(f"[{s.name}] tainted node {lost.node} with {OUT_OF_SERVICE}={OUT_OF_SERVICE_VALUE}:NoExecute")
+        taint = f"{OUT_OF_SERVICE}={OUT_OF_SERVICE_VALUE}:NoExecute"
+        entry, at = add_taint(s, lost.node, OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE, "NoExecute")
+        if entry is not None:
+            s.run.log(f"[{s.name}] tainted node {lost.node} with {taint}")
     return OutOfService(lost.node, at, same_name, entry)
 
 
@@ -294,12 +317,12 @@ def bring_back(scope: Scope, lost: NodeLost, fenced: OutOfService | None = None)
                                   f"report Ready within {exc.timeout_s:.0f}s ({exc.summary}); look at "
                                   f"`docker exec {lost.node} systemctl status kubelet`") from None
         else:
-            nodes.set_unschedulable(s.clients, lost.node, False)
+            revert_once(s, lost.node, nodes.uncordon_plan, lost.cordon)
         ready = Instant.now()
         nodes.wait_untainted(s.clients, lost.node, s.timeouts.node_s, s.progress)
-        if fenced is not None and fenced.entry is not None:
-            nodes.remove_taint(s.clients, lost.node, OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE, "NoExecute")
-            s.journal.resolve(fenced.entry)
+        if fenced is not None:
+            revert_once(s, lost.node, nodes.remove_taint_plan(OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE, "NoExecute"),
+                        fenced.entry)
         done = Instant.now()
     back = NodeBack(lost.node, started.mono - lost.at.mono, ready.mono - lost.at.mono, done.mono - lost.at.mono, done)
     s.run.log(f"[{s.name}] node {lost.node} back: Ready {back.ready_s - back.started_s:.1f}s after the start")

@@ -1,12 +1,20 @@
 """Nodes: readiness, heartbeats and taints. Probes read (conditions of a node object), verbs
-cordon and add or remove taints; the node faults are in kubedrill.faults.nodes."""
+cordon and add or remove taints; the node faults are in kubedrill.faults.nodes.
+
+Every change is planned from the node as it is (a pure function of the node object: a patch, or
+None when the node already is so) and made with that object's resourceVersion as a
+precondition, so what kubedrill records as its own change is exactly what it changed: a node an
+operator already cordoned, or a taint already there, is never kubedrill's to undo."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
+from kubernetes.client.rest import ApiException
 
+from kubedrill.errors import KubedrillError
 from kubedrill.k8s.common import condition, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, WaitResult, wait_for
 
@@ -76,31 +84,96 @@ def workers(clients) -> tuple[NodeInfo, ...]:
     return tuple(n for n in list_nodes(clients) if not n.control_plane)
 
 
-def add_taint(clients, node: str, key: str, value: str, effect: str) -> None:
-    obj = clients.core.read_node(node)
-    taints = list(obj.spec.taints or [])
-    if any(t.key == key and t.effect == effect for t in taints):
-        return
-    body = {"metadata": {"resourceVersion": obj.metadata.resource_version},
-            "spec": {"taints": [clients.api.sanitize_for_serialization(t) for t in taints]
-                     + [{"key": key, "value": value, "effect": effect}]}}
-    clients.core.patch_node(node, body)
+# --- changes, planned from the node as it is -----------------------------------------------
+
+Plan = Callable[[dict], "dict | None"]
+
+
+def unschedulable(obj: dict) -> bool:
+    return bool((obj.get("spec") or {}).get("unschedulable"))
+
+
+def _taints(obj: dict) -> list[dict]:
+    return list((obj.get("spec") or {}).get("taints") or [])
+
+
+def _matches(t: dict, key: str, value: str | None, effect: str | None) -> bool:
+    return (t.get("key") == key and (effect is None or t.get("effect") == effect)
+            and (value is None or (t.get("value") or "") == value))
+
+
+def _at_version(obj: dict, spec: dict) -> dict:
+    """A patch of ``spec`` that applies only to the node as ``obj`` shows it."""
+    return {"metadata": {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion")}, "spec": spec}
+
+
+def cordon_plan(obj: dict) -> dict | None:
+    """Cordon a schedulable node; None when it is cordoned already (by whoever did it: not
+    kubedrill's cordon, so nothing of it is journalled or undone)."""
+    return None if unschedulable(obj) else _at_version(obj, {"unschedulable": True})
+
+
+def uncordon_plan(obj: dict) -> dict | None:
+    return _at_version(obj, {"unschedulable": None}) if unschedulable(obj) else None
+
+
+def add_taint_plan(key: str, value: str, effect: str) -> Plan:
+    """Add the taint; the plan is None when the node carries a taint with that key and effect
+    already (an operator's identical taint: left alone, neither added, journalled nor removed)."""
+
+    def plan(obj: dict) -> dict | None:
+        taints = _taints(obj)
+        if any(_matches(t, key, None, effect) for t in taints):
+            return None
+        return _at_version(obj, {"taints": taints + [{"key": key, "value": value, "effect": effect}]})
+
+    return plan
+
+
+def remove_taint_plan(key: str, value: str | None = None, effect: str | None = None) -> Plan:
+    """Remove the taint (key, and value and effect when given); None when it is not there."""
+
+    def plan(obj: dict) -> dict | None:
+        taints = _taints(obj)
+        keep = [t for t in taints if not _matches(t, key, value, effect)]
+        return None if len(keep) == len(taints) else _at_version(obj, {"taints": keep or None})
+
+    return plan
+
+
+def read(clients, node: str) -> dict | None:
+    """The node as the API returns it (a plain dict); None when there is no such node."""
+    obj = read_or_none(clients.core.read_node, node)
+    return None if obj is None else clients.api.sanitize_for_serialization(obj)
+
+
+def apply(clients, node: str, plan: Plan, obj: dict | None = None, attempts: int = 5) -> bool:
+    """Make ``plan``'s change to the node as ``obj`` (or a fresh read) shows it; when the node
+    changed meanwhile (409), read it again and plan again. False when the plan finds nothing to
+    change, or the node is gone."""
+    for _ in range(attempts):
+        obj = obj if obj is not None else read(clients, node)
+        body = None if obj is None else plan(obj)
+        if body is None:
+            return False
+        try:
+            clients.core.patch_node(node, body)
+            return True
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            obj = None
+    raise KubedrillError(f"node {node} changed under every one of {attempts} attempts to patch it")
+
+
+def add_taint(clients, node: str, key: str, value: str, effect: str) -> bool:
+    """Add a taint; False when the node already carried one with that key and effect."""
+    return apply(clients, node, add_taint_plan(key, value, effect))
 
 
 def remove_taint(clients, node: str, key: str, value: str | None = None, effect: str | None = None) -> bool:
     """Remove a taint; False when it was not there."""
-    obj = read_or_none(clients.core.read_node, node)
-    if obj is None:
-        return False
-    taints = list(obj.spec.taints or [])
-    keep = [t for t in taints if not (t.key == key and (effect is None or t.effect == effect)
-                                      and (value is None or (t.value or "") == value))]
-    if len(keep) == len(taints):
-        return False
-    body = {"metadata": {"resourceVersion": obj.metadata.resource_version},
-            "spec": {"taints": [clients.api.sanitize_for_serialization(t) for t in keep] or None}}
-    clients.core.patch_node(node, body)
-    return True
+    return apply(clients, node, remove_taint_plan(key, value, effect))
 
 
 def _heartbeat(obj: dict) -> float:
@@ -133,15 +206,9 @@ def wait_ready(clients, node: str, timeout_s: float, progress: Progress | None =
                     timeout_s=timeout_s, progress=progress)
 
 
-def set_unschedulable(clients, node: str, unschedulable: bool) -> bool:
+def set_unschedulable(clients, node: str, cordon: bool) -> bool:
     """Cordon (True) or uncordon (False) a node; False when it already was so (or is gone)."""
-    obj = read_or_none(clients.core.read_node, node)
-    if obj is None:
-        return False
-    if bool(obj.spec.unschedulable) == unschedulable:
-        return False
-    clients.core.patch_node(node, {"spec": {"unschedulable": unschedulable or None}})
-    return True
+    return apply(clients, node, cordon_plan if cordon else uncordon_plan)
 
 
 def wait_untainted(clients, node: str, timeout_s: float, progress: Progress | None = None) -> WaitResult:
