@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,9 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
-from kubedrill import guard, pins
-from kubedrill.errors import ClusterUnreachable, UsageError
+from kubedrill import docker, guard, pins
+from kubedrill.errors import ClusterUnreachable, KubedrillError, UsageError
+from kubedrill.k8s import nodes
 
 
 def default_kubeconfig() -> Path:
@@ -39,11 +41,7 @@ class Clients:
     coordination: k8s.CoordinationV1Api
     custom: k8s.CustomObjectsApi
     storage: k8s.StorageV1Api
-
-    @property
-    def kind_cluster(self) -> str | None:
-        """The kind cluster name when the context is a kind context."""
-        return self.context[len("kind-"):] if guard.is_kind_context(self.context) else None
+    kind_cluster: str | None = None   # the local kind cluster this is (local_kind_cluster), else None
 
 
 def contexts(kubeconfig: Path) -> dict[str, dict]:
@@ -54,12 +52,31 @@ def contexts(kubeconfig: Path) -> dict[str, dict]:
     return {c["name"]: c.get("context", {}) for c in items or []}
 
 
-def load(kubeconfig: Path | str | None, context: str | None,
-         allowed_contexts: tuple[str, ...] = (), *, check_reachable: bool = True,
-         timeout_s: float = 10.0) -> Clients:
-    """Validate the kubeconfig and context, check the guard, build the clients.
+def local_kind_cluster(server: str) -> tuple[str | None, str]:
+    """The kind cluster whose control plane this machine's docker publishes at ``server``:
+    (its name, "") or (None, why not). Looks at docker only; :func:`load` then asks the API
+    server whether its nodes are that cluster's."""
+    if not docker.installed():
+        return None, "no docker CLI on this machine"
+    try:
+        published = docker.kind_api_addresses()
+    except KubedrillError as exc:
+        return None, f"docker does not answer: {_first_line(exc)}"
+    for cluster, addresses in sorted(published.items()):
+        if guard.serves_at(addresses, server):
+            return cluster, ""
+    return None, f"docker here publishes no kind control plane at its server {server}"
 
-    Raises UsageError (missing kubeconfig, unknown or disallowed context) or
+
+def load(kubeconfig: Path | str | None, context: str | None,
+         allowed_contexts: tuple[str, ...] = (), *, timeout_s: float = 10.0) -> Clients:
+    """Validate the kubeconfig and context, check the guard, build the clients, check the server
+    answers.
+
+    The local kind cluster is allowed; any other context only when ``allowed_contexts`` names it.
+    The kind cluster is identified by where the server is (the port docker publishes for a kind
+    control plane) and by what it reports (its nodes are that cluster's kind nodes), never by
+    the context's name. Raises UsageError (missing kubeconfig, unknown or disallowed context) or
     ClusterUnreachable. Creates nothing.
     """
     path = Path(kubeconfig).expanduser() if kubeconfig else default_kubeconfig()
@@ -70,20 +87,31 @@ def load(kubeconfig: Path | str | None, context: str | None,
     if ctx not in known:
         names = ", ".join(sorted(known)) or "none"
         raise UsageError(f"context {ctx!r} not found in {path} (contexts: {names})")
-    guard.check_context(ctx, allowed_contexts)
     try:
         api = k8s_config.new_client_from_config(config_file=str(path), context=ctx)
     except (k8s_config.ConfigException, OSError, ValueError) as exc:
         raise UsageError(f"context {ctx!r} in {path} is not usable: {_first_line(exc)}") from None
     api.configuration.retries = False
+    server = api.configuration.host
+    kind, why = local_kind_cluster(server)
+    guard.check_context(ctx, allowed_contexts, kind, why)   # before the server is ever asked anything
     clients = Clients(
-        kubeconfig=path, context=ctx, server=api.configuration.host, api=api,
+        kubeconfig=path, context=ctx, server=server, api=api,
         core=k8s.CoreV1Api(api), apps=k8s.AppsV1Api(api),
         coordination=k8s.CoordinationV1Api(api), custom=k8s.CustomObjectsApi(api),
         storage=k8s.StorageV1Api(api),
     )
-    if check_reachable:
-        ping(clients, timeout_s)
+    ping(clients, timeout_s)
+    if kind is None:
+        return clients
+    try:
+        reported = nodes.provider_ids(clients)
+    except ApiException:   # a server that will not list its nodes says nothing of them
+        reported = {}
+    if guard.reports_kind_nodes(reported, kind):
+        return dataclasses.replace(clients, kind_cluster=kind)
+    why = f"docker publishes kind cluster {kind}'s API at {server}, but the server's nodes are not its nodes"
+    guard.check_context(ctx, allowed_contexts, None, why)
     return clients
 
 

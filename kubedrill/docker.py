@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from kubedrill.errors import FaultFailed, KubedrillError, UsageError
 
 KIND_CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+KIND_ROLE_LABEL = "io.x-k8s.kind.role"
+KIND_API_PORT = "6443/tcp"
 
 
 @dataclass(frozen=True, order=True)
@@ -72,6 +74,24 @@ def local_nodes(cluster: str | None) -> tuple[str, ...]:
     except FaultFailed as exc:
         raise KubedrillError(f"docker does not answer, so the nodes of kind cluster {cluster} cannot be "
                              f"reached: {exc}") from None
+
+
+def kind_api_addresses() -> dict[str, tuple[str, ...]]:
+    """Where this machine's docker publishes the API port of each running kind control plane:
+    kind cluster name -> ``docker port <control plane> 6443/tcp`` lines (``127.0.0.1:35121``)."""
+    out = cli("ps", "--filter", f"label={KIND_ROLE_LABEL}=control-plane",
+              "--format", f'{{{{.Label "{KIND_CLUSTER_LABEL}"}}}}\t{{{{.Names}}}}')
+    found: dict[str, tuple[str, ...]] = {}
+    for line in out.splitlines():
+        cluster, _, container = line.partition("\t")
+        if not (cluster and container):
+            continue
+        try:
+            published = cli("port", container, KIND_API_PORT)
+        except FaultFailed:   # its API port is not published: not reachable from here
+            continue
+        found[cluster] = found.get(cluster, ()) + tuple(published.split())
+    return found
 
 
 def is_running(container: str) -> bool:

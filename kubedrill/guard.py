@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from kubedrill.errors import GuardRefused, LockHeld, UsageError
 
@@ -51,16 +52,58 @@ def parse_allowed_namespaces(values: Iterable[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def is_kind_context(name: str) -> bool:
-    return name.startswith("kind-") and len(name) > len("kind-")
+# --- which cluster: the local kind one, or one the user allowed ------------------------------
+
+# what a published address (docker's side) also serves (the server's side), beside itself
+_ALSO_SERVES = {"0.0.0.0": {"127.0.0.1", "localhost"}, "::": {"::1", "127.0.0.1", "localhost"},
+                "127.0.0.1": {"localhost"}, "::1": {"localhost"}}
 
 
-def check_context(context: str, allowed: Iterable[str] = ()) -> None:
-    """Kind contexts are allowed; any other needs --allow-context NAME."""
-    if is_kind_context(context) or context in set(allowed):
+def server_address(server: str) -> tuple[str, int] | None:
+    """(host, port) of a kubeconfig's server URL; None when it names no host and port."""
+    try:
+        url = urllib.parse.urlsplit(server.strip())
+        port = url.port
+    except ValueError:
+        return None
+    if url.scheme not in ("https", "http") or not url.hostname:
+        return None
+    return url.hostname.lower(), port or (443 if url.scheme == "https" else 80)
+
+
+def serves_at(published: Iterable[str], server: str) -> bool:
+    """One of the addresses docker publishes a container port at (``docker port`` lines:
+    ``127.0.0.1:35121``, ``0.0.0.0:35121``, ``[::]:35121``) is where ``server`` points: the same
+    port, on the same address (or on every address, and the server is this machine's loopback).
+    A server elsewhere, even on the same port, is not served by this machine's docker."""
+    target = server_address(server)
+    if target is None:
+        return False
+    host, port = target
+    for line in published:
+        address, _, number = line.strip().rpartition(":")
+        address = address.strip("[]")
+        if not number.isdigit() or int(number) != port:
+            continue
+        if address == host or host in _ALSO_SERVES.get(address, ()):
+            return True
+    return False
+
+
+def reports_kind_nodes(provider_ids: Mapping[str, str], cluster: str) -> bool:
+    """The API server's nodes (name -> spec.providerID) are kind cluster ``cluster``'s: kind gives
+    each node the provider id ``kind://docker/<cluster>/<node>``."""
+    return bool(provider_ids) and all(pid == f"kind://docker/{cluster}/{name}" for name, pid in provider_ids.items())
+
+
+def check_context(context: str, allowed: Iterable[str] = (), kind_cluster: str | None = None,
+                  why: str = "") -> None:
+    """The local kind cluster (``kind_cluster``, identified by its server, not by the context's
+    name) is allowed; any other context needs --allow-context NAME."""
+    if kind_cluster or context in set(allowed):
         return
     raise UsageError(
-        f"context {context!r} is not a kind context; refusing to drill it "
+        f"context {context!r} is not the local kind cluster{f' ({why})' if why else ''}; refusing to drill it "
         f"(pass --allow-context {context} to allow it)")
 
 

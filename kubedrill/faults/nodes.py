@@ -84,11 +84,11 @@ class NodeBack:
 
 def stop_unavailable(clients) -> str:
     """Why a worker cannot be stopped on this cluster ("" when it can): stopping one needs the
-    local kind cluster, whose nodes are containers of this machine's docker. On a kind context
-    whose docker does not answer, that is an error (KubedrillError), not a reason to skip."""
+    local kind cluster, whose nodes are containers of this machine's docker. On the local kind
+    cluster, docker that stops answering is an error (KubedrillError), not a reason to skip."""
     cluster = clients.kind_cluster
     if not cluster:
-        return (f"context {clients.context} is not a kind context: a node is stopped through docker, "
+        return (f"context {clients.context} is not the local kind cluster: a node is stopped through docker, "
                 "on the local kind cluster only (a drain runs anywhere)")
     if not docker.installed():
         return f"no docker CLI on this machine: kind cluster {cluster}'s nodes are not local containers"

@@ -80,6 +80,12 @@ def list_nodes(clients) -> tuple[NodeInfo, ...]:
     return tuple(sorted(info(o) for o in items))
 
 
+def provider_ids(clients) -> dict[str, str]:
+    """Each node's spec.providerID, by node name ("" when it has none)."""
+    items, _ = ApiSource(clients.core.list_node).list()
+    return {(o.get("metadata") or {}).get("name", ""): (o.get("spec") or {}).get("providerID") or "" for o in items}
+
+
 def workers(clients) -> tuple[NodeInfo, ...]:
     return tuple(n for n in list_nodes(clients) if not n.control_plane)
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from kubedrill import client as kclient
-from kubedrill import leaks
+from kubedrill import docker, leaks
 from kubedrill.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,13 +151,19 @@ def leftovers(clients, run_id: str) -> list[str]:
 OTHER_CONTEXT = "staging"
 
 
-def other_context(tmp: Path, clients) -> Path:
-    """A kubeconfig naming the kind cluster's context otherwise (``staging``): to kubedrill, a
-    cluster that is not the local kind one (no node to stop, no node disk to look at)."""
+def other_context(tmp: Path, clients, name: str = OTHER_CONTEXT) -> Path:
+    """A kubeconfig with one context, ``name`` (``staging``), on the kind cluster's API server
+    reached at its control plane's container address instead of the port docker publishes: to
+    kubedrill, a cluster that is not the local kind one (no node to stop, no node disk to look
+    at), whatever the context is called (``kind-other`` too)."""
     config = yaml.safe_load(Path(clients.kubeconfig).read_text())
     (context,) = [c for c in config["contexts"] if c["name"] == CONTEXT]
-    config["contexts"] = [{**context, "name": OTHER_CONTEXT}]
-    config["current-context"] = OTHER_CONTEXT
+    (cluster,) = [c for c in config["clusters"] if c["name"] == context["context"]["cluster"]]
+    address = docker.cli("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                         f"{clients.kind_cluster}-control-plane").split()[0]
+    config["clusters"] = [{**cluster, "cluster": {**cluster["cluster"], "server": f"https://{address}:6443"}}]
+    config["contexts"] = [{**context, "name": name}]
+    config["current-context"] = name
     path = tmp / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)

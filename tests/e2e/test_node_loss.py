@@ -166,7 +166,7 @@ def test_on_another_cluster_node_loss_runs_by_drain_and_says_why_it_cannot_stop(
     drained = row(ran, f"{SCENARIOS}::{DEPLOYMENT}[drain]", "passed")
     assert marks(drained)[:2] == ["fault", "cordoned"] and drained["rto_s"] > 0, drained
     stop = row(ran, f"{SCENARIOS}::{DEPLOYMENT}[stop]", "not applicable")
-    assert stop["reason"] == (f"node-stop not available: context {OTHER_CONTEXT} is not a kind context: a node is "
+    assert stop["reason"] == (f"node-stop not available: context {OTHER_CONTEXT} is not the local kind cluster: a node is "
                               "stopped through docker, on the local kind cluster only (a drain runs anywhere) "
                               "(--require node-stop makes this a failure)"), stop["reason"]
 

@@ -100,4 +100,4 @@ def test_a_scenario_this_cluster_cannot_run_exits_14_not_applicable_with_the_rea
     row = expect(ran, 14, "not applicable")
     assert row["reason"].startswith("not applicable: node-stop not available" if require else
                                     "node-stop not available"), row["reason"]
-    assert f"context {OTHER_CONTEXT} is not a kind context" in row["reason"], row["reason"]
+    assert f"context {OTHER_CONTEXT} is not the local kind cluster" in row["reason"], row["reason"]

@@ -78,11 +78,14 @@ def test_a_kubeconfig_that_does_not_exist(tmp_path):
     assert not state.exists()
 
 
-def test_a_context_that_is_not_allowed(tmp_path):
-    kc = kubeconfig(tmp_path, "prod-eu", "https://127.0.0.1:9")
-    proc, state = drill(tmp_path, "--kubeconfig", str(kc), "--context", "prod-eu")
-    assert_one_line(proc, "context 'prod-eu' is not a kind context; refusing to drill it "
-                          "(pass --allow-context prod-eu to allow it)")
+@pytest.mark.parametrize("context", ["prod-eu", "kind-other"])
+def test_a_context_that_is_not_allowed(tmp_path, context):
+    """Whatever its name: a server that is not the port docker publishes for a kind control
+    plane here is not the local kind cluster, and is refused before it is ever asked anything."""
+    kc = kubeconfig(tmp_path, context, "https://127.0.0.1:9")
+    proc, state = drill(tmp_path, "--kubeconfig", str(kc), "--context", context)
+    assert_one_line(proc, f"context '{context}' is not the local kind cluster (")
+    assert_one_line(proc, f"; refusing to drill it (pass --allow-context {context} to allow it)")
     assert not state.exists()
 
 
@@ -94,7 +97,7 @@ def test_a_context_that_does_not_exist(tmp_path):
 
 def test_an_unreachable_api_server(tmp_path):
     kc = kubeconfig(tmp_path, "kind-ghost", "https://127.0.0.1:9")
-    proc, state = drill(tmp_path, "--kubeconfig", str(kc), "--context", "kind-ghost")
+    proc, state = drill(tmp_path, "--kubeconfig", str(kc), "--context", "kind-ghost", "--allow-context", "kind-ghost")
     assert_one_line(proc, "cannot reach the API server https://127.0.0.1:9 (context kind-ghost): Connection refused")
     assert not state.exists()
 

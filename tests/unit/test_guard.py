@@ -48,18 +48,58 @@ def test_objects_in_owned_namespaces_must_carry_the_run_id():
         g.check_object({guard.RUN_ID: "r2"}, "kd-a", "pod p")
 
 
-def test_refuses_a_context_that_is_not_kind():
-    with pytest.raises(UsageError, match="'prod-eu' is not a kind context.*--allow-context prod-eu"):
-        guard.check_context("prod-eu")
+def test_refuses_a_context_that_is_not_the_local_kind_cluster_whatever_its_name():
+    for name in ("prod-eu", "kind-other"):
+        with pytest.raises(UsageError, match=f"'{name}' is not the local kind cluster.*--allow-context {name}"):
+            guard.check_context(name)
 
 
-def test_kind_contexts_are_allowed_and_others_only_by_name():
-    guard.check_context("kind-kubedrill")
+def test_the_local_kind_cluster_is_allowed_and_others_only_by_name():
+    guard.check_context("kind-kubedrill", kind_cluster="kubedrill")
+    guard.check_context("staging", kind_cluster="kubedrill")      # the name does not matter, the server does
     guard.check_context("staging", allowed=("staging",))
-    with pytest.raises(UsageError):
-        guard.check_context("staging", allowed=("other",))
-    with pytest.raises(UsageError):
-        guard.check_context("kind-")
+    with pytest.raises(UsageError, match=r"'staging' is not the local kind cluster \(no docker\); refusing"):
+        guard.check_context("staging", allowed=("other",), why="no docker")
+
+
+@pytest.mark.parametrize("server, address", [
+    ("https://127.0.0.1:35121", ("127.0.0.1", 35121)),
+    ("https://LocalHost:6443/", ("localhost", 6443)),
+    ("https://[::1]:6443", ("::1", 6443)),
+    ("https://api.staging.example.com", ("api.staging.example.com", 443)),
+    ("http://10.0.0.1", ("10.0.0.1", 80)),
+    ("https://127.0.0.1:notaport", None),
+    ("unix:///var/run/k8s.sock", None),
+    ("", None),
+])
+def test_the_servers_address_is_read_from_its_url(server, address):
+    assert guard.server_address(server) == address
+
+
+@pytest.mark.parametrize("published, server, serves", [
+    (["127.0.0.1:35121"], "https://127.0.0.1:35121", True),
+    (["127.0.0.1:35121"], "https://localhost:35121", True),
+    (["0.0.0.0:35121", "[::]:35121"], "https://127.0.0.1:35121", True),
+    (["[::]:35121"], "https://[::1]:35121", True),
+    (["127.0.0.1:35121"], "https://127.0.0.1:35122", False),       # another port: another server
+    (["127.0.0.1:35121"], "https://172.18.0.3:6443", False),      # the container's own address
+    (["0.0.0.0:35121"], "https://10.1.2.3:35121", False),         # the same port on another machine
+    (["127.0.0.1:35121"], "https://[::1]:35121", False),          # ::1 is not where docker listens
+    ([], "https://127.0.0.1:35121", False),
+    (["garbage"], "https://127.0.0.1:35121", False),
+])
+def test_a_server_is_the_kind_api_only_at_the_address_docker_publishes(published, server, serves):
+    assert guard.serves_at(published, server) is serves
+
+
+def test_the_api_server_must_report_the_kind_clusters_own_nodes():
+    ours = {"kubedrill-control-plane": "kind://docker/kubedrill/kubedrill-control-plane",
+            "kubedrill-worker": "kind://docker/kubedrill/kubedrill-worker"}
+    assert guard.reports_kind_nodes(ours, "kubedrill")
+    assert not guard.reports_kind_nodes(ours, "other")
+    assert not guard.reports_kind_nodes({**ours, "gke-pool-1": "gce://proj/zone/gke-pool-1"}, "kubedrill")
+    assert not guard.reports_kind_nodes({"kubedrill-worker": ""}, "kubedrill")
+    assert not guard.reports_kind_nodes({}, "kubedrill")
 
 
 def test_labels_carry_managed_by_and_run_id():

@@ -54,13 +54,13 @@ def test_an_unknown_or_empty_capability_is_one_line_of_usage_error(value, messag
 
 def test_a_missing_capability_skips_with_its_name_unless_required():
     with pytest.raises(pytest.skip.Exception) as skipped:
-        requirements.unavailable(Config("snapshot"), "node-stop", "context staging is not a kind context")
-    assert str(skipped.value) == ("node-stop not available: context staging is not a kind context "
+        requirements.unavailable(Config("snapshot"), "node-stop", "context staging is not the local kind cluster")
+    assert str(skipped.value) == ("node-stop not available: context staging is not the local kind cluster "
                                   "(--require node-stop makes this a failure)")
     with pytest.raises(NotApplicable) as failed:
-        requirements.unavailable(Config("all"), "node-stop", "context staging is not a kind context")
-    assert str(failed.value) == ("not applicable: node-stop not available: context staging is not a kind "
-                                 "context (required by --require node-stop)")
+        requirements.unavailable(Config("all"), "node-stop", "context staging is not the local kind cluster")
+    assert str(failed.value) == ("not applicable: node-stop not available: context staging is not the local "
+                                 "kind cluster (required by --require node-stop)")
 
 
 def test_a_check_that_cannot_be_made_is_recorded_unless_required():
@@ -85,7 +85,7 @@ def test_a_scenario_loses_its_node_by_its_parameter_or_its_fixture():
 
 def test_a_node_is_stopped_only_on_a_kind_context():
     why = nodes.stop_unavailable(Clients("staging", None))
-    assert why.startswith("context staging is not a kind context") and "drain runs anywhere" in why
+    assert why.startswith("context staging is not the local kind cluster") and "drain runs anywhere" in why
 
 
 def test_docker_that_does_not_answer_is_an_error_not_an_empty_answer(monkeypatch):
