@@ -196,6 +196,10 @@ class LockState:
             return 0.0
         return (self.renewed - now).total_seconds() + self.duration_s
 
+    def held_against(self, run_id: str, now: _dt.datetime) -> bool:
+        """Another run holds the lock, and it has not expired (a dead run's lock expires)."""
+        return bool(self.holder) and self.holder != run_id and self.expires_in(now) > 0
+
 
 def lock_state(lease) -> LockState:
     spec = lease.spec
@@ -239,9 +243,9 @@ class DrillLock:
                 raise
             current = coord.read_namespaced_lease(self.name, self.namespace)
             state = lock_state(current)
-            remaining = state.expires_in(_now())
-            if state.holder != self.run_id and remaining > 0:
-                raise LockHeld(state.holder, remaining) from None
+            now = _now()
+            if state.held_against(self.run_id, now):
+                raise LockHeld(state.holder, state.expires_in(now)) from None
             # expired (or ours): take it over; resourceVersion makes the takeover atomic
             coord.replace_namespaced_lease(self.name, self.namespace,
                                            self._body(current.metadata.resource_version))
@@ -271,6 +275,22 @@ class DrillLock:
             return
         release_lease(self.clients, self.run_id, self.namespace, self.name)
         self.held = False
+
+
+def check_lock_free(clients, run_id: str = "", namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME) -> None:
+    """LockHeld when a run other than ``run_id`` holds the drill lock (and it has not expired).
+    Reads the lease; changes nothing."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        lease = clients.coordination.read_namespaced_lease(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return
+        raise
+    state, now = lock_state(lease), _now()
+    if state.held_against(run_id, now):
+        raise LockHeld(state.holder, state.expires_in(now))
 
 
 def release_lease(clients, run_id: str, namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME) -> bool:
