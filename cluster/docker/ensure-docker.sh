@@ -31,9 +31,7 @@ if (( (16#$bnd >> 24 & 1) == 0 )); then
     [[ $(id -u) == 0 ]] || die "this host lacks CAP_SYS_RESOURCE and Docker must be given kubedrill's runc shim, which needs root; run 'sudo make cluster' once."
     log "this host's capability bounding set lacks CAP_SYS_RESOURCE: registering kubedrill's runc shim as docker's default runtime"
     install -D -m 0755 "$here/runc-shim" "$shim"
-    mkdir -p /etc/docker
-    old='{}'; [[ -s $cfg ]] && old=$(cat "$cfg")
-    jq --arg p "$shim" '.runtimes["kubedrill-runc"] = {path: $p} | .["default-runtime"] = "kubedrill-runc"' <<<"$old" >"$cfg"
+    "$here/daemon-json.sh" "$cfg" "$shim"   # atomic: a failed rewrite leaves daemon.json as it was
     if docker info >/dev/null 2>&1; then
       log "restarting dockerd to load the runtime"
       pkill -x dockerd || true

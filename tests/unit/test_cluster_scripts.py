@@ -1,8 +1,10 @@
-"""The cluster scripts fail at once, with one sentence, on missing prerequisites and bad input.
-No cluster and no Docker engine are needed: each case stops before touching either."""
+"""The cluster scripts fail at once, with one sentence, on missing prerequisites and bad input;
+they parse; daemon.json is rewritten atomically; a cluster without kubedrill's record is not
+touched. No cluster and no Docker engine are needed: each case stops before touching either."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -50,3 +52,42 @@ def test_make_cluster_rejects_bad_variables_before_doing_anything(env, message):
     result = run("cluster/up.sh", env={"PATH": os.environ["PATH"], **env})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [f"kubedrill: error: {message}"]
+
+
+SCRIPTS = sorted(str(p.relative_to(REPO)) for p in (REPO / "cluster").rglob("*.sh"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_cluster_script_parses(script):
+    result = subprocess.run(["bash", "-n", str(REPO / script)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def test_daemon_json_that_is_not_json_is_left_exactly_as_it_was(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text('{"log-level": "warn"')
+    result = run("cluster/docker/daemon-json.sh", str(cfg), "/usr/local/libexec/kubedrill/runc-shim",
+                 env={"PATH": os.environ["PATH"]})
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"kubedrill: error: kubedrill's runtime cannot be added to {cfg} (it is not valid JSON, or the new file "
+        "could not be written); it was left as it was: fix it and run again."]
+    assert cfg.read_text() == '{"log-level": "warn"'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon.json"]   # no temporary file left
+
+
+def test_daemon_json_gets_the_runtime_and_keeps_the_rest_and_its_mode(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text('{"log-level": "warn", "runtimes": {"other": {"path": "/bin/other"}}}')
+    cfg.chmod(0o600)
+    shim = "/usr/local/libexec/kubedrill/runc-shim"
+    result = run("cluster/docker/daemon-json.sh", str(cfg), shim, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(cfg.read_text()) == {"log-level": "warn", "default-runtime": "kubedrill-runc",
+                                           "runtimes": {"other": {"path": "/bin/other"},
+                                                        "kubedrill-runc": {"path": shim}}}
+    assert cfg.stat().st_mode & 0o777 == 0o600
+    fresh = tmp_path / "etc" / "docker" / "daemon.json"
+    assert run("cluster/docker/daemon-json.sh", str(fresh), shim, env={"PATH": os.environ["PATH"]}).returncode == 0
+    assert json.loads(fresh.read_text())["default-runtime"] == "kubedrill-runc"
+
