@@ -44,11 +44,11 @@ images: docker ## build the offline node image and every cluster image (cached)
 	@cluster/offline/build.sh >/dev/null
 
 .PHONY: cluster
-cluster: docker ## create or reuse the local kind cluster 'kubedrill' (1 control plane, 2 workers)
+cluster: docker venv ## create or reuse the local kind cluster 'kubedrill' (1 control plane, 2 workers; never one a drill holds)
 	@cluster/up.sh
 
 .PHONY: cluster-delete
-cluster-delete: ## delete the local kind cluster (the image cache stays)
+cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
 
 ifeq ($(CONTEXT),)

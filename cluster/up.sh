@@ -5,6 +5,8 @@
 # A stopped node container is started again; a cluster that still is not Ready, or runs
 # another node image than the one wanted, is deleted and created anew. Never reported
 # ready unless every node is Ready and kube-system's pods are Ready.
+# Only a cluster kubedrill's own record says it created is used, repaired or deleted, and only
+# while no drill holds it (the drill lock): see cluster/ownership.sh.
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -40,6 +42,7 @@ if [[ ! -x $KIND ]]; then
   fi
 fi
 kind() { "$KIND" "$@"; }
+source "$here/ownership.sh"
 
 # ------------------------------------------------------------------ mode and node image
 online_image=${ONLINE_NODE_IMAGE%:*}:$KUBE_VERSION
@@ -133,9 +136,6 @@ containers() { docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" --forma
 
 # (A restart can give the nodes other IPs; kind's entrypoint rewrites the kubeadm
 # manifests and kubelet flags to the new ones, so nothing here needs to.)
-api_answers() { # seconds
-  timeout "$1" sh -c "until kubectl --context '$CONTEXT' get --raw /readyz >/dev/null 2>&1; do sleep 1; done"
-}
 
 healthy_or_repaired() {
   local bad=0 name state img
@@ -170,9 +170,13 @@ healthy_or_repaired() {
 create() {
   step "creating kind cluster '$NAME' (1 control plane, 2 workers)"
   rm -rf "$snapshots" && mkdir -p "$snapshots"
+  rm -f "$record"
   cp "$cfg" "$state_dir/kind.yaml"
-  kind create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --wait 0s \
-    || die "kind create cluster failed; 'kind export logs --name $NAME' collects the node logs (the half-created cluster was left for that; 'make cluster' deletes and recreates it)."
+  if ! kind create cluster --name "$NAME" --image "$NODE_IMAGE" --config "$cfg" --wait 0s; then
+    write_record || true
+    die "kind create cluster failed; 'kind export logs --name $NAME' collects the node logs (the half-created cluster was left for that; 'make cluster' deletes and recreates it)."
+  fi
+  write_record || die "the new cluster's control plane container $control_plane cannot be found, so kubedrill cannot record the cluster as its own."
   step "waiting for 3 nodes Ready (up to 300 s)"
   nodes_ready 300 || { kubectl --context "$CONTEXT" get nodes >&2 || true; die "the new cluster's nodes did not all become Ready within 300 s; 'kind export logs --name $NAME' collects the node logs."; }
   step "waiting for kube-system pods Ready (up to 300 s)"
@@ -180,7 +184,10 @@ create() {
 }
 
 if kind get clusters 2>/dev/null | grep -qx "$NAME"; then
-  step "cluster '$NAME' exists: checking its health"
+  refuse_unless_ours "using, repairing or deleting it"
+  step "cluster '$NAME' exists: checking that no drill holds it"
+  refuse_if_a_drill_holds_it "repairing, restarting or deleting the cluster"
+  step "cluster '$NAME': checking its health"
   if ! healthy_or_repaired; then
     log "cluster '$NAME' cannot be reused as it is: deleting and creating it anew"
     kind delete cluster --name "$NAME" >/dev/null 2>&1 || true

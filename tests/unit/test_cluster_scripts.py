@@ -91,3 +91,19 @@ def test_daemon_json_gets_the_runtime_and_keeps_the_rest_and_its_mode(tmp_path):
     assert run("cluster/docker/daemon-json.sh", str(fresh), shim, env={"PATH": os.environ["PATH"]}).returncode == 0
     assert json.loads(fresh.read_text())["default-runtime"] == "kubedrill-runc"
 
+
+def test_a_cluster_without_kubedrills_record_is_neither_repaired_nor_deleted(tmp_path):
+    """The ownership check of cluster/up.sh and cluster/down.sh: no record, no touching (here a
+    name no cluster has, so it stops before docker or kind could be asked to do anything)."""
+    name = "kd-unit-no-such-cluster"
+    script = (f'set -euo pipefail; NAME={name} CONTEXT=kind-{name} CACHE={tmp_path} KIND=false repo={REPO}\n'
+              'log() { echo "log: $*" >&2; }; die() { echo "kubedrill: error: $*" >&2; exit 1; }\n'
+              f'source {REPO}/cluster/ownership.sh\n'
+              'refuse_unless_ours "deleting it"\necho touched\n')
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "touched" not in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        f"kubedrill: error: a kind cluster named '{name}' exists that kubedrill did not create (no record of its "
+        f"control plane in {tmp_path}/clusters/{name}/created): deleting it is not kubedrill's to do. Delete it "
+        f"yourself if it may go ('kind delete cluster --name {name}'), or drill it as an existing cluster "
+        f"(make drill CONTEXT=kind-{name})."]
