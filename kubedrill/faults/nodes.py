@@ -219,10 +219,16 @@ def lose_node(scope: Scope, target: Workload, how: str = STOP) -> NodeLost:
     node = s.rng.choice(sorted(n for n, c in counts.items() if c == most))
     on_node = tuple(p for p in before if p.node == node)
     if how == STOP:
+        stopped: list[NodeStopped] = []
+
+        def wait_back() -> None:   # only for a node kubedrill stopped
+            if stopped:
+                nodes.wait_untainted(s.clients, node, s.timeouts.node_s, s.progress)
+
         # runs after the node container is started again (cleanups are last-in-first-out)
-        s.cleanups.defer(f"wait until node {node} is Ready and untainted",
-                         lambda: nodes.wait_untainted(s.clients, node, s.timeouts.node_s, s.progress), kind="fault")
-        at = stop_node(s, node).at
+        s.cleanups.defer(f"wait until node {node} is Ready and untainted", wait_back, kind="fault")
+        stopped.append(stop_node(s, node))
+        at = stopped[0].at
         refused, cordon = 0, None
         marks: tuple[tuple[str, float, str], ...] = (("node stopped", Instant.now().mono, "docker stop returned"),)
     else:
