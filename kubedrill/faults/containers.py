@@ -19,7 +19,7 @@ from typing import Callable, Iterable, NoReturn
 
 from kubedrill import docker, journal
 from kubedrill.errors import ExecFailed, FaultFailed, NotApplicable
-from kubedrill.faults.targets import choose_count
+from kubedrill.faults.targets import choose_count, report_foreign
 from kubedrill.k8s import podexec
 from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
@@ -165,6 +165,7 @@ def kill_containers(scope: Scope, target, count: int | None = None, fraction: fl
     local = docker.local_nodes(s.clients.kind_cluster)
     method = RUNTIME if local else EXEC
     s.guard.check_namespace(target.namespace, "kill containers in")
+    report_foreign(s, target)
     candidates = sorted((p for p in target.pods() if p.serving), key=lambda p: p.name)
     chosen = sorted(s.rng.sample(candidates, choose_count(len(candidates), count, fraction)), key=lambda p: p.name)
     for p in chosen:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubedrill import docker, guard, journal
 from kubedrill.errors import FaultFailed, GuardRefused, WaitTimeout
-from kubedrill.faults.targets import refuse_control_plane
+from kubedrill.faults.targets import refuse_control_plane, report_foreign
 from kubedrill.k8s import evictions, nodes, pods, poddisruptionbudgets
 from kubedrill.k8s.nodes import OUT_OF_SERVICE, OUT_OF_SERVICE_VALUE
 from kubedrill.observe.measure import Instant
@@ -207,6 +207,7 @@ def lose_node(scope: Scope, target: Workload, how: str = STOP) -> NodeLost:
     if how not in HOW:
         raise ValueError(f"how must be one of {', '.join(HOW)}, not {how!r}")
     s = scope
+    report_foreign(s, target)
     before = tuple(p for p in target.pods() if not p.terminating)
     workers = {n.name for n in nodes.workers(s.clients)}
     counts: dict[str, int] = {}

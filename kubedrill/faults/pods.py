@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubedrill import journal
-from kubedrill.faults.targets import choose_count
+from kubedrill.faults.targets import choose_count, report_foreign
 from kubedrill.k8s import pods
 from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
@@ -39,6 +39,7 @@ def kill_pods(scope: Scope, target: Workload, count: int | None = None, fraction
         count = 1
     with s.phase("fault"):
         s.guard.check_namespace(target.namespace, "kill pods in")
+        report_foreign(s, target)
         candidates = sorted((p for p in target.pods() if not p.terminating), key=lambda p: p.name)
         n = choose_count(len(candidates), count, fraction)
         chosen = sorted(s.rng.sample(candidates, n), key=lambda p: p.name)

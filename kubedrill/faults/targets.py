@@ -30,3 +30,11 @@ def refuse_control_plane(clients, node: str, action: str) -> None:
     """Raise GuardRefused when ``node`` is a control-plane node: no fault ``action``s one."""
     if any(n.name == node and n.control_plane for n in nodes.list_nodes(clients)):
         raise GuardRefused(f"refusing to {action} control-plane node {node}")
+
+
+def report_foreign(scope, target) -> None:
+    """Log the pods that match ``target``'s selector without being its own (no ownerReference
+    to it): a fault never chooses them, and the run says so."""
+    for p in target.foreign_pods():
+        scope.run.log(f"[{scope.name}] pod {p.namespace}/{p.name} matches {target.kind} {target.name}'s "
+                      f"selector but is not its own (controller: {p.owner or 'none'}): never a victim")

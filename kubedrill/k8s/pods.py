@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from kubernetes import client as k8s
 
@@ -24,6 +24,7 @@ class PodInfo:
     restarts: int
     owner: str          # Kind/name of the controller, "" when none
     labels: tuple[tuple[str, str], ...] = ()
+    owner_uid: str = ""  # UID of the controller ownerReference, "" when none
 
     @property
     def serving(self) -> bool:
@@ -34,14 +35,15 @@ class PodInfo:
 def info(obj: dict[str, Any]) -> PodInfo:
     m = meta(obj)
     status = obj.get("status") or {}
-    owner = next((f"{o.get('kind')}/{o.get('name')}" for o in m.get("ownerReferences") or []
-                  if o.get("controller")), "")
+    ctrl = next((o for o in m.get("ownerReferences") or [] if o.get("controller")), {})
+    owner = f"{ctrl.get('kind')}/{ctrl.get('name')}" if ctrl else ""
     restarts = sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or [])
     return PodInfo(
         name=m.get("name", ""), uid=m.get("uid", ""), namespace=m.get("namespace", ""),
         node=(obj.get("spec") or {}).get("nodeName") or "", phase=status.get("phase", ""),
         ready=condition(obj, "Ready") == "True", terminating=bool(m.get("deletionTimestamp")),
-        restarts=restarts, owner=owner, labels=tuple(sorted((m.get("labels") or {}).items())))
+        restarts=restarts, owner=owner, labels=tuple(sorted((m.get("labels") or {}).items())),
+        owner_uid=ctrl.get("uid", "") if ctrl else "")
 
 
 def source(clients, namespace: str, selector: str) -> ApiSource:
@@ -53,12 +55,13 @@ def list_pods(clients, namespace: str, selector: str) -> tuple[PodInfo, ...]:
     return tuple(sorted(info(o) for o in items))
 
 
-def all_serving(want: int, excluding: Iterable[str] = ()):
-    """Predicate: ``want`` pods Ready and not terminating, none of them in ``excluding`` UIDs."""
+def all_serving(want: int, excluding: Iterable[str] = (), owns: Callable[[str], bool] | None = None):
+    """Predicate: ``want`` pods Ready and not terminating, none of them in ``excluding`` UIDs;
+    with ``owns`` (a controller UID -> the workload's?), only the workload's own pods count."""
     gone = frozenset(excluding)
 
     def check(items: list[dict]) -> Check:
-        pods = [info(o) for o in items]
+        pods = [p for p in map(info, items) if owns is None or owns(p.owner_uid)]
         serving = [p for p in pods if p.serving and p.uid not in gone]
         old = [p for p in pods if p.uid in gone]
         extra = f", {len(old)} killed still present" if old else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from kubedrill import guard, pins
-from kubedrill.k8s import deployments, nodes, poddisruptionbudgets, pods
+from kubedrill.k8s import deployments, nodes, owners, poddisruptionbudgets, pods
 from kubedrill.k8s.common import selector_string
 from kubedrill.observe.measure import Disruption, Instant, Recovery, Timeline
 from kubedrill.scope import Scope
@@ -62,6 +62,15 @@ class Workload:
         self.namespace = scope.namespace
         self.selector = selector
         self.replicas = replicas
+        self._owners: owners.Owners | None = None
+
+    @property
+    def owners(self) -> owners.Owners:
+        """Which pods are this workload's: those its controller (or, for a Deployment, its
+        ReplicaSets) owns. A pod that only matches the selector is not."""
+        if self._owners is None:
+            self._owners = owners.Owners(self.scope.clients, self.namespace, self.kind, self.name)
+        return self._owners
 
     @property
     def selector_string(self) -> str:
@@ -72,6 +81,14 @@ class Workload:
 
     # --- probes -------------------------------------------------------------------------
     def pods(self) -> tuple[pods.PodInfo, ...]:
+        """The workload's own pods (by ownerReference): the only ones a fault may choose."""
+        return tuple(p for p in self._selected() if self.owners.owns(p.owner_uid))
+
+    def foreign_pods(self) -> tuple[pods.PodInfo, ...]:
+        """Pods that match the workload's selector without being its own: reported, never touched."""
+        return tuple(p for p in self._selected() if not self.owners.owns(p.owner_uid))
+
+    def _selected(self) -> tuple[pods.PodInfo, ...]:
         return pods.list_pods(self.scope.clients, self.namespace, self.selector_string)
 
     def pod_uids(self) -> frozenset[str]:
@@ -85,7 +102,7 @@ class Workload:
     def _wait_serving(self, description: str, timeout_s: float, excluding=frozenset(),
                       on_event=None, waiting_for: tuple[str, ...] = ()) -> WaitResult:
         return wait_for(pods.source(self.scope.clients, self.namespace, self.selector_string),
-                        pods.all_serving(self.replicas, excluding), description=description,
+                        pods.all_serving(self.replicas, excluding, self.owners.owns), description=description,
                         timeout_s=timeout_s, progress=self.scope.progress, on_event=on_event)
 
     def wait_ready(self) -> WaitResult:

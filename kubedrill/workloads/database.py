@@ -17,7 +17,7 @@ from kubedrill import guard, pins
 from kubedrill.data.sinks import FileSink, PsqlSink
 from kubedrill.data.writer import RecordWriter, Sink
 from kubedrill.errors import RestoreFailed
-from kubedrill.k8s import claims, podexec, pods, statefulsets
+from kubedrill.k8s import claims, owners, podexec, pods, statefulsets
 from kubedrill.k8s.common import selector_string
 from kubedrill.observe.measure import Instant
 from kubedrill.scope import Scope
@@ -74,6 +74,7 @@ class Database:
         self.pod_name = f"{name}-0"
         self.claim = f"{CLAIM}-{name}-0"
         self.writer = RecordWriter(name, log=scope.run.log)
+        self._owners: owners.Owners | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.kind}, {self.namespace}/{self.name})"
@@ -113,7 +114,11 @@ class Database:
 
     # --- pods and scale -------------------------------------------------------------------
     def pods(self) -> tuple[pods.PodInfo, ...]:
-        return pods.list_pods(self.scope.clients, self.namespace, self.selector_string)
+        """The StatefulSet's own pod (by ownerReference), not whatever matches its selector."""
+        if self._owners is None:
+            self._owners = owners.Owners(self.scope.clients, self.namespace, "StatefulSet", self.name)
+        return tuple(p for p in pods.list_pods(self.scope.clients, self.namespace, self.selector_string)
+                     if self._owners.owns(p.owner_uid))
 
     def wait_ready(self) -> WaitResult:
         s = self.scope

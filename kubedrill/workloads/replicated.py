@@ -47,13 +47,15 @@ def replica_failure(obj: dict) -> str:
     return "ReplicaFailure"
 
 
-def recovery_predicate(kind: str, name: str, want: int, excluding=frozenset(), waiting_for=()):
-    """Pods: ``want`` serving, none in ``excluding``; raises RecoveryFailed when the controller
-    or a pod says it will not get there. ``waiting_for``: names of the pods being replaced."""
-    base = pods.all_serving(want, excluding)
+def recovery_predicate(kind: str, name: str, want: int, excluding=frozenset(), waiting_for=(), owns=None):
+    """Pods: ``want`` serving, none in ``excluding`` (with ``owns``: only the workload's own
+    count); raises RecoveryFailed when the controller or a pod says it will not get there.
+    ``waiting_for``: names of the pods being replaced."""
+    base = pods.all_serving(want, excluding, owns)
 
     def check(items: list[dict]) -> Check:
-        pod_objs = [o for o in items if o.get("kind", "Pod") == "Pod"]
+        pod_objs = [o for o in items if o.get("kind", "Pod") == "Pod"
+                    and (owns is None or owns(pods.info(o).owner_uid))]
         verdict = base(pod_objs)
         if verdict.done:
             return verdict
@@ -108,7 +110,8 @@ class Replicated(Workload):
                 on_event(t, etype, obj)
 
         return wait_for(self._source(),
-                        recovery_predicate(self.kind, self.name, self.replicas, excluding, waiting_for),
+                        recovery_predicate(self.kind, self.name, self.replicas, excluding, waiting_for,
+                                           self.owners.owns),
                         description=description, timeout_s=timeout_s, progress=self.scope.progress,
                         on_event=pods_only)
 
