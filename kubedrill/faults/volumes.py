@@ -134,17 +134,17 @@ class DataVolume:
         return claims.pv_of(res.items[0])
 
     def rebind(self, after: ClaimDeleted, claim: str | None = None, pod: str | None = None) -> tuple["DataVolume", Recovery]:
-        """Clear the Released PV's claimRef, bind a new claim to it by spec.volumeName, start a
-        pod on it. RTO: from the claim's deletion to the new pod Ready on the same volume."""
+        """Bind a new claim to the Released PV, pre-bound both ways (the claim names the volume
+        in spec.volumeName, then the volume's claimRef is set to that claim's UID: it is never
+        Available, so no other claim can take it), and start a pod on it. RTO: from the claim's
+        deletion to the new pod Ready on the same volume."""
         s = self.scope
         claim = claim or f"{self.claim}-again"
         pod = pod or f"{self.pod}-again"
         with s.phase("recover"):
-            claims.clear_claim_ref(s.clients, after.pv)
-            available = wait_for(claims.pv_source(s.clients, after.pv), _phase_is("Available", after),
-                                 description=f"volume {after.pv} to be Available", timeout_s=s.timeouts.recover_s,
-                                 progress=s.progress)
-            again = _create_claim(s, claim, pod, self.storage_class, volume_name=after.pv)
+            again, created = _create_claim(s, claim, pod, self.storage_class, volume_name=after.pv)
+            claims.bind_to_claim(s.clients, after.pv, s.namespace, claim, created.uid)
+            referenced = Instant.now().mono
             # bound before its pod exists: a pod whose claim is still unbound waits out the
             # scheduler's back-off (seconds) for nothing
             bound = wait_for(claims.claim_source(s.clients, s.namespace, claim), _claim_bound(after.pv),
@@ -156,7 +156,7 @@ class DataVolume:
         if self.released_at is not None:
             timeline = timeline.add("Released", max(self.released_at, after.at.mono), after.pv)
         timeline = (timeline
-                    .add("Available", max(available.satisfied_at, after.at.mono), f"{after.pv} claimRef cleared")
+                    .add("claimRef set", max(referenced, after.at.mono), f"{after.pv} pre-bound to claim {claim}")
                     .add("Bound", max(bound.satisfied_at, after.at.mono), f"claim {claim} bound by volumeName")
                     .add("Ready", ready.satisfied_at, f"pod {pod} on claim {claim}"))
         recovery = Recovery(f"volume {after.pv} bound to claim {claim}, pod {pod} Ready",
@@ -267,15 +267,19 @@ def _wait_pod_ready(s: Scope, pod: str):
                     timeout_s=s.timeouts.deploy_s, progress=s.progress)
 
 
-def _create_claim(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
+def _create_claim(s: Scope, claim: str, pod: str, storage_class: str,
+                  volume_name: str | None = None) -> tuple[DataVolume, claims.PvcInfo]:
+    """The claim (bound to ``volume_name``, a volume kubedrill provisioned, when given) and its
+    cleanup, which reclaims only the volume recorded as kubedrill's (``handle.volume_name``)."""
     c, ns = s.clients, s.namespace
     labels, _ = guard.app_labels(s.run.run_id, claim)
     handle = DataVolume(s, claim, pod, storage_class)
     handle.volume_name = volume_name
-    claims.create_claim(c, ns, claims.claim_manifest(claim, labels, CLAIM_SIZE, storage_class, volume_name=volume_name))
-    s.cleanups.defer(f"delete claim {ns}/{claim} and the volume it holds, whatever its reclaim policy",
+    created = claims.create_claim(c, ns, claims.claim_manifest(claim, labels, CLAIM_SIZE, storage_class,
+                                                               volume_name=volume_name))
+    s.cleanups.defer(f"delete claim {ns}/{claim} and the volume provisioned for it, whatever its reclaim policy",
                      lambda: reclaim(s, claim, handle.volume_name))
-    return handle
+    return handle, created
 
 
 def _create_pod(s: Scope, handle: DataVolume) -> None:
@@ -286,10 +290,10 @@ def _create_pod(s: Scope, handle: DataVolume) -> None:
                      lambda: ignore_not_found(c.core.delete_namespaced_pod, pod, ns, grace_period_seconds=0))
 
 
-def _create(s: Scope, claim: str, pod: str, storage_class: str, volume_name: str | None = None) -> DataVolume:
-    handle = _create_claim(s, claim, pod, storage_class, volume_name)
+def _create(s: Scope, claim: str, pod: str, storage_class: str) -> tuple[DataVolume, claims.PvcInfo]:
+    handle, created = _create_claim(s, claim, pod, storage_class)
     _create_pod(s, handle)
-    return handle
+    return handle, created
 
 
 def _claim_bound(pv: str):
@@ -307,20 +311,29 @@ def create(scope: Scope, name: str, storage_class: str) -> DataVolume:
     s = scope
     s.guard.check_namespace(s.namespace, "create a claim in")
     with s.phase("deploy"):
-        vol = _create(s, name, f"{name}-writer", storage_class)
+        vol, created = _create(s, name, f"{name}-writer", storage_class)
         _wait_pod_ready(s, vol.pod)
-        vol.volume_name = vol.pv().name  # bound now (WaitForFirstConsumer): the cleanup needs it
+        bound = vol.pv().name  # bound now (WaitForFirstConsumer)
+        if not claims.provisioned_for(bound, created.uid):
+            # a volume that existed before the claim matched it: not kubedrill's, never reclaimed
+            raise KubedrillError(
+                f"claim {s.namespace}/{name} bound PersistentVolume {bound}, which was not provisioned for it "
+                f"(a pre-made volume of class {storage_class}): kubedrill does not drill or reclaim a volume it "
+                "did not make; the volume is left as it is, with its own reclaim policy")
+        vol.volume_name = bound  # provisioned for the claim: the cleanup reclaims it
     return vol
 
 
 def reclaim(s: Scope, claim: str, volume_name: str | None = None) -> None:
-    """Cleanup: make sure the claim's volume goes (Delete policy), then the claim; wait for the PV."""
+    """Cleanup: make sure the claim's volume goes (Delete policy), then the claim; wait for the PV.
+    Only a volume kubedrill provisioned is reclaimed: ``volume_name`` (recorded as the run's), or
+    the one the claim holds when it was provisioned for that claim. A volume that existed before
+    the claim is left with its own reclaim policy (reported)."""
     c, ns = s.clients, s.namespace
-    name = volume_name
-    try:
-        name = name or claims.claim_info(c, ns, claim).volume_name
-    except Exception:  # noqa: BLE001 - the claim is already gone
-        pass
+    name, foreign = (volume_name, "") if volume_name else claims.provisioned_volume(c, ns, claim)
+    if foreign:
+        s.run.log(f"[{s.name}] claim {ns}/{claim} holds PersistentVolume {foreign}, which was not "
+                  "provisioned for it: its reclaim policy is left as it is")
     if name:
         claims.set_reclaim_policy(c, name, "Delete")
     claims.delete_claim(c, ns, claim)

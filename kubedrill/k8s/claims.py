@@ -115,7 +115,8 @@ def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: fl
     """Delete the claims matching ``selector`` (a StatefulSet's) and wait until their volumes
     are gone: no PV is left behind by a run."""
     found = list_claims(clients, namespace, selector)
-    names = {c.volume_name for c in found if c.volume_name}
+    # only the volumes provisioned for these claims: a pre-made volume that bound one is not ours
+    names = {c.volume_name for c in found if c.volume_name and provisioned_for(c.volume_name, c.uid)}
     for c in found:
         delete_claim(clients, namespace, c.name)
     if not names:
@@ -162,9 +163,30 @@ def pv_source(clients, name: str) -> ApiSource:
     return ApiSource(clients.core.list_persistent_volume, field_selector=f"metadata.name={name}")
 
 
-def clear_claim_ref(clients, name: str) -> None:
-    """Make a Released volume Available again (the documented manual reclaim)."""
-    clients.core.patch_persistent_volume(name, {"spec": {"claimRef": None}})
+def provisioned_for(pv_name: str, claim_uid: str) -> bool:
+    """Was the volume provisioned for the claim with ``claim_uid``? Dynamic provisioning names a
+    volume ``pvc-<claim UID>``; a volume made before the claim (a user's pre-made PV that
+    happened to match it) is not the claim's, and kubedrill never changes or deletes it."""
+    return bool(claim_uid) and pv_name == f"pvc-{claim_uid}"
+
+
+def provisioned_volume(clients, namespace: str, claim: str) -> tuple[str, str]:
+    """(the volume the claim holds when it was provisioned for it, else "";
+    the volume it holds when it was not, else ""). ("", "") when the claim is gone or unbound."""
+    obj = read_claim(clients, namespace, claim)
+    held = pvc_of(obj) if obj else None
+    if held is None or not held.volume_name:
+        return "", ""
+    return (held.volume_name, "") if provisioned_for(held.volume_name, held.uid) else ("", held.volume_name)
+
+
+def bind_to_claim(clients, name: str, namespace: str, claim: str, claim_uid: str) -> None:
+    """Pre-bind a Released volume to an existing claim (that names it in spec.volumeName): its
+    claimRef is replaced by the claim's namespace, name and UID in one patch, so the volume is
+    never Available and no other claim can take it."""
+    clients.core.patch_persistent_volume(name, {"spec": {"claimRef": {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": claim,
+        "uid": claim_uid, "resourceVersion": None}}})
 
 
 def set_reclaim_policy(clients, name: str, policy: str) -> bool:

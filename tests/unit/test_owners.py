@@ -56,3 +56,11 @@ def test_owners_reads_again_only_for_a_controller_not_seen_before(monkeypatch):
     assert o.owns("rs1") and o.owns("rs1") and len(reads) == 1
     assert o.owns("rs2") and len(reads) == 2           # a new ReplicaSet of the Deployment
     assert not o.owns("") and len(reads) == 2          # a pod without a controller: never read
+
+
+def test_a_volume_is_the_claims_only_when_provisioned_for_it():
+    from kubedrill.k8s import claims
+    assert claims.provisioned_for("pvc-1234", "1234")
+    assert not claims.provisioned_for("users-premade-pv", "1234")
+    assert not claims.provisioned_for("pvc-", "")
+    assert not claims.provisioned_for("pvc-9999", "1234")   # another claim's volume
