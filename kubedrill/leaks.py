@@ -24,6 +24,7 @@ class LeakReport:
     stopped_nodes: tuple[str, ...] = ()
     taints: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()   # carry kubedrill's labels, not this run's: reported, left alone
 
     @property
     def clean(self) -> bool:
@@ -38,8 +39,18 @@ class LeakReport:
         out += [f"leak check could not look: {x}" for x in self.errors]
         return tuple(out)
 
+    def foreign_lines(self) -> tuple[str, ...]:
+        """Not leaks: objects that carry kubedrill's labels without this run having made them."""
+        return tuple(f"carries kubedrill's labels but was not made by this run (left alone): {x}"
+                     for x in self.foreign)
 
-def _labelled(clients: Clients, selector: str) -> list[str]:
+
+def foreign_selector(run_id: str) -> str:
+    """kubedrill's label with another run's id (or none): what this run reports and never touches."""
+    return f"{guard.MANAGED_BY}={guard.MANAGED_BY_VALUE},{guard.RUN_ID}!={run_id}"
+
+
+def _labelled(clients: Clients, selector: str, skip: tuple[str, ...] = ()) -> list[str]:
     found: list[str] = []
     checks = [
         ("Namespace", lambda: clients.core.list_namespace(label_selector=selector)),
@@ -57,6 +68,8 @@ def _labelled(clients: Clients, selector: str) -> list[str]:
         ("Lease", lambda: clients.coordination.list_lease_for_all_namespaces(label_selector=selector)),
     ]
     for kind, fn in checks:
+        if kind in skip:
+            continue
         for item in fn().items:
             ns = item.metadata.namespace
             found.append(f"{kind} {ns + '/' if ns else ''}{item.metadata.name}")
@@ -89,8 +102,11 @@ def check(clients: Clients, run_id: str, namespaces: Iterable[str], kind_cluster
     vsc: list[str] = []
     stopped: list[str] = []
     taints: list[str] = []
+    foreign: list[str] = []
     try:
         labelled = _labelled(clients, guard.run_selector(run_id))
+        # the drill lock's Lease outlives the run that last held it: it is the lock, not a leak
+        foreign = _labelled(clients, foreign_selector(run_id), skip=("Lease",))
         pv = [f"{p.name} (claim {p.claim_namespace}/{p.claim_name}, {p.phase})"
               for p in claims.list_pvs(clients)
               if p.claim_namespace in named or p.claim_namespace.startswith(prefix)]
@@ -106,4 +122,5 @@ def check(clients: Clients, run_id: str, namespaces: Iterable[str], kind_cluster
             stopped = [c.name for c in docker.node_containers(kind_cluster) if not c.running]
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             errors.append(str(exc))
-    return LeakReport(tuple(labelled), tuple(pv), tuple(vsc), tuple(stopped), tuple(taints), tuple(errors))
+    return LeakReport(tuple(labelled), tuple(pv), tuple(vsc), tuple(stopped), tuple(taints), tuple(errors),
+                      tuple(foreign))

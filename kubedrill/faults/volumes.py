@@ -311,6 +311,7 @@ def create(scope: Scope, name: str, storage_class: str) -> DataVolume:
     s = scope
     s.guard.check_namespace(s.namespace, "create a claim in")
     with s.phase("deploy"):
+        claims.refuse_premade(s.clients, storage_class, f"claim {s.namespace}/{name}")
         vol, created = _create(s, name, f"{name}-writer", storage_class)
         _wait_pod_ready(s, vol.pod)
         bound = vol.pv().name  # bound now (WaitForFirstConsumer)

@@ -13,6 +13,7 @@ from typing import Any
 
 from kubernetes import client as k8s
 
+from kubedrill.errors import KubedrillError
 from kubedrill.k8s.common import ignore_not_found, meta, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, wait_for
 
@@ -136,6 +137,37 @@ def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: fl
 def list_pvs(clients) -> tuple[PvInfo, ...]:
     items = clients.api.sanitize_for_serialization(clients.core.list_persistent_volume()).get("items") or []
     return tuple(sorted(pv_of(p) for p in items))
+
+
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+def premade(pvs: list[dict[str, Any]], storage_class: str) -> tuple[str, ...]:
+    """Volumes of ``storage_class`` that a new claim of that class could bind instead of a
+    provisioned one: Available, and not pre-bound to a claim (no claimRef)."""
+    return tuple(sorted(meta(p).get("name", "") for p in pvs
+                        if (p.get("status") or {}).get("phase") == "Available"
+                        and not (p.get("spec") or {}).get("claimRef")
+                        and (p.get("spec") or {}).get("storageClassName", "") == storage_class))
+
+
+def refuse_premade(clients, storage_class: str | None, what: str) -> None:
+    """KubedrillError (before anything is created) when a pre-made volume could bind the claim
+    of ``what`` (``storage_class`` None: the cluster's default class): the claim would take a
+    volume kubedrill did not make, and deleting the claim would release (or delete) it."""
+    if storage_class is None:
+        classes = clients.api.sanitize_for_serialization(clients.storage.list_storage_class()).get("items") or []
+        storage_class = next((meta(c)["name"] for c in classes
+                              if (meta(c).get("annotations") or {}).get(DEFAULT_CLASS) == "true"), "")
+        if not storage_class:
+            return  # no default class: a claim without a class binds only volumes without one
+    pvs = clients.api.sanitize_for_serialization(clients.core.list_persistent_volume()).get("items") or []
+    found = premade(pvs, storage_class)
+    if found:
+        raise KubedrillError(
+            f"refusing to create {what}: PersistentVolume {', '.join(found)} of class {storage_class} is Available "
+            "and not kubedrill's; the claim could bind it instead of a volume provisioned for it (pre-bind that "
+            "volume to its own claim, or drill another class)")
 
 
 def pv_info(clients, name: str) -> PvInfo:

@@ -216,6 +216,7 @@ def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None,
         scope.guard.check_namespace(scope.namespace, "create a StatefulSet in")
         labels, selector = guard.app_labels(scope.run.run_id, name)
         spec = pod_spec or (postgres.pod_spec() if kind == POSTGRES else file_pod_spec())
+        claims.refuse_premade(scope.clients, None, f"the claim of {kind} StatefulSet {scope.namespace}/{name}")
         template = claims.claim_manifest(CLAIM, labels, size)
         template.pop("apiVersion")
         template.pop("kind")

@@ -240,6 +240,7 @@ def create(scope: Scope, name: str = "db", replicas: int = 3, volume: str = "per
         if volume == "emptyDir":
             spec["volumes"] = [{"name": "data", "emptyDir": {}}]
         else:
+            claims.refuse_premade(c, storage_class, f"the claims of statefulset {ns}/{name}")
             claim_spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
             if storage_class:
                 claim_spec["storageClassName"] = storage_class
@@ -263,6 +264,8 @@ def create_node_local(scope: Scope, name: str = "db", volume: str = "pvc",
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a statefulset in")
         labels, selector = guard.app_labels(scope.run.run_id, name)
+        if volume != "emptyDir":
+            claims.refuse_premade(scope.clients, None, f"the claim of statefulset {scope.namespace}/{name}")
         templates = [] if volume == "emptyDir" else [{
             "metadata": {"name": "data", "labels": labels},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}]

@@ -64,3 +64,16 @@ def test_a_volume_is_the_claims_only_when_provisioned_for_it():
     assert not claims.provisioned_for("users-premade-pv", "1234")
     assert not claims.provisioned_for("pvc-", "")
     assert not claims.provisioned_for("pvc-9999", "1234")   # another claim's volume
+
+
+def pv(name, phase="Available", cls="kubedrill-retain", claim_ref=None):
+    return {"metadata": {"name": name}, "status": {"phase": phase},
+            "spec": {"storageClassName": cls, **({"claimRef": claim_ref} if claim_ref else {})}}
+
+
+def test_a_premade_available_volume_of_the_class_is_found_before_a_claim_is_made():
+    from kubedrill.k8s import claims
+    pvs = [pv("users-pv"), pv("bound", phase="Bound"), pv("other-class", cls="standard"),
+           pv("prebound", claim_ref={"namespace": "team", "name": "theirs"}), pv("released", phase="Released")]
+    assert claims.premade(pvs, "kubedrill-retain") == ("users-pv",)
+    assert claims.premade(pvs, "standard") == ("other-class",)
