@@ -122,7 +122,8 @@ def test_a_killed_pod_of_a_deployment_is_replaced_with_a_new_uid_that_becomes_re
             "selector": {"matchLabels": {"app": "web"}},
             "template": {
                 "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{
+                # httpd as PID 1 ignores SIGTERM: without this, deleting the namespace waits 30 s
+                "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
                     "name": "web", "image": image, "imagePullPolicy": "IfNotPresent",
                     "command": ["sh", "-c", "echo ok >/tmp/index.html; exec httpd -f -p 8080 -h /tmp"],
                     "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},

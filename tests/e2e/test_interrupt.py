@@ -63,19 +63,6 @@ def test_sigkill_then_make_clean_undoes_what_the_journal_lists(drill, clients):
     assert again.stdout == "kubedrill: fault journal is empty: nothing to undo\n"
 
 
-def test_a_second_drill_is_refused_while_one_holds_the_lock(drill, clients):
-    first = drill(DRILL, "--seed", "1").start(pause_at="deploy")
-    _, run_id = first.wait_paused()
-    second = drill("scenarios/")
-    rc = second.run()
-    assert rc == 4, second.output[-3000:]
-    assert (second.tmp / "reports" / "verdict").read_text() == "4 usage error\n"
-    assert f"ERROR: kubedrill: another drill ({run_id}) holds the cluster-wide drill lock" in second.output
-    first.signal(signal.SIGINT)
-    first.finish()
-    assert leftovers(clients, run_id) == []
-
-
 @pytest.mark.slow
 def test_sigkill_with_a_stopped_node_then_replay_starts_it_again(drill, clients):
     from kubedrill.k8s import nodes

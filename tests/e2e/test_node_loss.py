@@ -35,8 +35,9 @@ HELD = "test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_
 DRAINED = "test_statefulset_pod_drained_off_its_node_waits_for_its_volume_then_returns_with_its_data"
 
 # Kubernetes' defaults keep the pods ~6 min: with this objective the wait stops after the node is
-# unreachable (~55 s) and well into the 300 s toleration, so the eviction stage is the longest.
-TIGHT_OBJECTIVE_S = 150
+# unreachable (~55 s) and well into the 300 s toleration, so the eviction stage is the longest
+# (and the unbroken run, at most 86 s measured, stays under it).
+TIGHT_OBJECTIVE_S = 130
 
 
 @dataclass
