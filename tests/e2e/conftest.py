@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from kubedrill import client as kclient
-from kubedrill import docker, leaks
+from kubedrill import docker, guard, journal, leaks
 from kubedrill.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,13 +102,14 @@ class Drill:
         self.start()
         return self.finish(limit_s)
 
-    def run_clean(self, clients) -> "Finished":
-        """Run it to its end: it must have written results.json and left nothing behind."""
+    def run_clean(self, clients, operator_cordoned: tuple[str, ...] = ()) -> "Finished":
+        """Run it to its end: it must have written results.json and left nothing behind (an
+        operator's cordon on ``operator_cordoned`` is not the run's)."""
         rc = self.run()
         reports = self.tmp / "reports"
         assert (reports / "results.json").is_file(), f"exit {rc}:\n{self.output[-4000:]}"
         results = json.loads((reports / "results.json").read_text())
-        assert leftovers(clients, results["run_id"]) == []
+        assert leftovers(clients, results["run_id"], self.tmp / "state", operator_cordoned) == []
         return Finished(rc, (reports / "verdict").read_text(),
                         {r["scenario"]: r for r in results["scenarios"]}, self.output)
 
@@ -138,13 +139,24 @@ def drill(tmp_path):
             d.finish()
 
 
-def leftovers(clients, run_id: str) -> list[str]:
-    """Everything a run could leave behind, looked up independently of the run's own state."""
+def leftovers(clients, run_id: str, state_dir: Path | None = None, operator_cordoned: tuple[str, ...] = ()) -> list[str]:
+    """Everything a run could leave behind, looked up independently of the run's own state: the
+    leak check's findings, namespaces named after the run, cordoned nodes (other than
+    ``operator_cordoned``: an operator's own), the drill lock still held by the run, and the open
+    entries of the run's fault journal (under ``state_dir``)."""
     report = leaks.check(clients, run_id, (), clients.kind_cluster)
     found = list(report.lines())
     ns = clients.core.list_namespace().items
     found += [f"namespace {n.metadata.name}" for n in ns
               if n.metadata.name.startswith(leaks.run_namespace_prefix(run_id))]
+    found += [f"node {n.metadata.name} cordoned" for n in clients.core.list_node().items
+              if n.spec.unschedulable and n.metadata.name not in operator_cordoned]
+    leases = clients.coordination.list_namespaced_lease(
+        guard.LOCK_NAMESPACE, field_selector=f"metadata.name={guard.LOCK_NAME}").items
+    found += [f"drill lock held by {run_id}" for lease in leases if lease.spec.holder_identity == run_id]
+    if state_dir is not None:
+        found += [f"journal entry open: {e.what}" for j in journal.journals(state_dir / "journal")
+                  if j.run_id == run_id for e in j.pending]
     return found
 
 

@@ -7,6 +7,7 @@ somebody else is as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -54,7 +55,7 @@ def test_a_second_make_drill_is_refused_and_the_first_drills_stopped_node_stays_
     first.signal(signal.SIGINT)  # the first drill ends, brings its node back, releases the lock
     first.finish()
     assert stopped_nodes(clients) == []
-    assert leftovers(clients, run_id) == []
+    assert leftovers(clients, run_id, first.tmp / "state") == []
 
 
 @pytest.fixture
@@ -150,9 +151,10 @@ def test_an_operators_cordon_and_taint_survive_a_drain_drill_a_sigkill_and_make_
         out = tmp_path / "node"
         d = drill(f"tests/e2e/drills/drill_operator_cordon.py::{DEPLOYMENT_DRAINED}", NO_ALLURE,
                   env={"KUBEDRILL_E2E_OUT": str(out)})
-        done = d.run_clean(clients)
+        done = d.run_clean(clients, operator_cordoned=tuple(workers))
         assert (done.rc, done.verdict) == (0, "0 passed\n"), done.output[-3000:]
         drained = out.read_text().strip()
+        assert f"node {drained} unschedulable (cordoned already, not by kubedrill)" in json.dumps(done.rows)
         assert operator_marks(clients, drained) == (True, True)
         clean = make("clean", f"REPORTS={d.tmp / 'reports'}", state_dir=d.tmp / "state")
         assert clean.returncode == 0, clean.stdout + clean.stderr
@@ -173,7 +175,7 @@ def test_an_operators_cordon_and_taint_survive_a_drain_drill_a_sigkill_and_make_
         assert f"kubedrill: undid: uncordoned node {cordoned}" in clean.stdout, clean.stdout
         assert operator_marks(clients, other) == (True, True)
         assert operator_marks(clients, cordoned) == (False, False)
-        assert leftovers(clients, run_id) == []
+        assert leftovers(clients, run_id, k.tmp / "state", operator_cordoned=(other,)) == []
     finally:
         for w in workers:
             set_operator_marks(clients, w, False)
