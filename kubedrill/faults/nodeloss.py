@@ -18,7 +18,7 @@ from kubedrill.workloads.base import Workload
 def watched(target: Workload, lost: NodeLost) -> Watched:
     """What the observer follows: the lost node and ``target``'s pods."""
     return Watched(lost.how, lost.node, lost.at, target.namespace, target.selector_string, target.kind,
-                   target.name, target.replicas, lost.pods, lost.uids, lost.before)
+                   target.name, target.replicas, lost.pods, lost.uids, lost.before, target.owners.owns)
 
 
 class NodeLoss:

@@ -133,7 +133,7 @@ class NodeLossObserver:
 
     def wait_serving_elsewhere(self, w: Watched, limit: float) -> WaitResult:
         s = self.scope
-        serving = pods.all_serving(w.replicas, w.uids)
+        serving = pods.all_serving(w.replicas, w.uids, w.owns)
 
         def check(items):
             now = Instant.now().mono
@@ -224,7 +224,7 @@ class NodeLossObserver:
         """After the node returned: the StatefulSet's pods are Ready again (new UIDs, same names)."""
         s = self.scope
         order = STATEFULSET_STAGES[w.how]
-        serving = pods.all_serving(w.replicas, w.uids)
+        serving = pods.all_serving(w.replicas, w.uids, w.owns)
 
         def check(items):
             verdict = serving(items)

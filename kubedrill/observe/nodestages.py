@@ -23,7 +23,8 @@ the marks are in kubedrill.observe.nodeloss, the faults in kubedrill.faults.node
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from kubedrill.k8s.nodes import UNREACHABLE
 from kubedrill.observe.measure import Instant, Recovery, Timeline
@@ -83,6 +84,8 @@ class Watched:
     pods: tuple[str, ...]             # the workload's pods on the node
     uids: frozenset[str]
     before: frozenset[str]            # UIDs of all the workload's pods just before the fault
+    # a controller UID -> is it the workload's? (only its own pods count as replicas)
+    owns: Callable[[str], bool] | None = field(default=None, compare=False)
 
 
 # --- the timeline -------------------------------------------------------------------------
