@@ -26,6 +26,10 @@ PHASES = ("deploy", "fault", "recover", "verify", "teardown")
 # restored data answers the oracle's query, the RPO is read from the restored data)
 MEASUREMENT = 2
 
+# --timeout-scale: a slow machine needs a few times the deadlines, a fast one a fraction; outside
+# this range no wait means anything (and 1e308 seconds overflow every clock and socket timeout)
+TIMEOUT_SCALE_RANGE = (0.01, 100.0)
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -41,8 +45,9 @@ class Timeouts:
     lease_duration_s: float = 120.0  # drill lock lease duration (renewed while the run lives)
 
     def scaled(self, factor: float) -> "Timeouts":
-        if not (factor > 0 and math.isfinite(factor)):
-            raise UsageError(f"timeout scale must be a positive number, got {factor!r}")
+        low, high = TIMEOUT_SCALE_RANGE
+        if not low <= factor <= high:   # NaN fails both
+            raise UsageError(f"timeout scale must be a number from {low:g} to {high:g}, got {factor!r}")
         return dataclasses.replace(
             self, **{f.name: getattr(self, f.name) * factor for f in fields(self)
                      if f.name != "lease_duration_s"}
@@ -107,9 +112,19 @@ def _float(name: str, text: str, *, positive: bool = True) -> float:
 
 
 def parse_timeout_scale(text: str | float | None) -> float:
+    """--timeout-scale: a number within TIMEOUT_SCALE_RANGE (so every scaled deadline stays finite)."""
     if text is None:
         return 1.0
-    return _float("--timeout-scale", str(text))
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--timeout-scale: expected a number, got {text!r}") from None
+    if value <= 0:
+        raise UsageError(f"--timeout-scale: expected a positive number, got {text!r}")
+    low, high = TIMEOUT_SCALE_RANGE
+    if not low <= value <= high:   # NaN and infinity included
+        raise UsageError(f"--timeout-scale: expected a number from {low:g} to {high:g}, got {text!r}")
+    return value
 
 
 def parse_seed(text: str | int | None) -> int:

@@ -1,0 +1,95 @@
+"""Bad input that once ended in an INTERNALERROR traceback: each now ends with one line naming the
+input and what is expected, and pytest's usage-error exit (4), before any cluster is asked
+anything; nothing is created, not even the state directory.
+
+Every run points at a kubeconfig of nowhere (https://127.0.0.1:1: nothing listens there), so a
+connection, were one ever tried, would be refused."""
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kubedrill import client as kclient
+from kubedrill import config, journal, undo
+from kubedrill.config import Timeouts
+from kubedrill.errors import UsageError
+from tests.unit.test_bad_input import ROOT, kubeconfig
+
+NOWHERE = "https://127.0.0.1:1"
+YAML_KUBECONFIG = "a YAML kubeconfig (clusters, contexts, users)"
+PAUSE_EXPECTED = ("KUBEDRILL_PAUSE_AT: expected one of deploy, fault, recover, verify, teardown with "
+                  "optional :start or :end, got ")
+RANDOM_BYTES = random.Random(15).randbytes(512)
+
+
+def refused(tmp_path, *args, env=None, cwd=ROOT):
+    """Run the scenarios; the one line they end with, after checking the exit (4), that nothing
+    else was printed to stderr and that the state directory was not created."""
+    state = tmp_path / "state"
+    nowhere = kubeconfig(tmp_path, "kind-nowhere", NOWHERE)
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "-p", "no:cacheprovider",
+           f"--junitxml={tmp_path / 'junit.xml'}", f"--alluredir={tmp_path / 'allure'}",
+           "--reports-dir", str(tmp_path / "reports"), "--context", "kind-nowhere", *args]
+    if "--kubeconfig" not in args:
+        cmd += ["--kubeconfig", str(nowhere)]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KUBEDRILL_STATE_DIR": str(state), **(env or {})})
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert not state.exists()
+    return lines[0]
+
+
+# --- --timeout-scale ------------------------------------------------------------------------
+
+TIMEOUT_SCALES = [
+    ("1e308", "--timeout-scale: expected a number from 0.01 to 100, got '1e308'"),
+    ("nan", "--timeout-scale: expected a number from 0.01 to 100, got 'nan'"),
+    ("inf", "--timeout-scale: expected a number from 0.01 to 100, got 'inf'"),
+    ("1e-9", "--timeout-scale: expected a number from 0.01 to 100, got '1e-9'"),
+    ("0", "--timeout-scale: expected a positive number, got '0'"),
+    ("-1", "--timeout-scale: expected a positive number, got '-1'"),
+    ("-inf", "--timeout-scale: expected a positive number, got '-inf'"),
+]
+
+
+@pytest.mark.parametrize("text, expected", TIMEOUT_SCALES)
+def test_a_timeout_scale_out_of_range_is_refused(text, expected):
+    with pytest.raises(UsageError) as err:
+        config.parse_timeout_scale(text)
+    assert str(err.value) == expected
+
+
+@pytest.mark.parametrize("text, expected", TIMEOUT_SCALES[:3] + TIMEOUT_SCALES[4:6])
+def test_a_timeout_scale_out_of_range_is_one_line_and_exit_4(tmp_path, text, expected):
+    assert refused(tmp_path, "--timeout-scale", text) == f"ERROR: kubedrill: {expected}"
+
+
+@pytest.mark.parametrize("factor", [1e308, float("nan"), float("inf"), 0.0, -1.0, 1e-9, 101.0])
+def test_timeouts_cannot_be_scaled_out_of_range(factor):
+    with pytest.raises(UsageError, match="timeout scale must be a number from 0.01 to 100, got "):
+        Timeouts().scaled(factor)
+    with pytest.raises(UsageError, match="timeout scale must be a number from 0.01 to 100"):
+        undo.default_executors(factor)   # the journal replay's deadlines
+
+
+def test_the_longest_scaled_deadline_fits_every_clock_and_socket():
+    low, high = config.TIMEOUT_SCALE_RANGE
+    for factor in (low, high):
+        t = Timeouts().scaled(factor)
+        for name in ("api_s", "deploy_s", "recover_s", "verify_s", "delete_s", "node_s", "lock_s"):
+            deadline = getattr(t, name)
+            assert 0 < deadline < threading.TIMEOUT_MAX
+            assert time.monotonic() + deadline < float("inf")
+            with socket.socket() as s:
+                s.settimeout(deadline)   # what overflowed with --timeout-scale 1e308
+
