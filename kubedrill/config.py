@@ -150,19 +150,17 @@ def parse_objectives(
     values: dict[str, float] = {}
     if file:
         path = Path(file)
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise UsageError(f"--objectives: file not found: {path}") from None
+        text = read_text(path, "--objectives", "a YAML or JSON file")
         try:
             data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise UsageError(f"--objectives: cannot parse {path}: {first}") from None
+        except ValueError as exc:
+            raise UsageError(f"--objectives: cannot parse {path}: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--objectives: cannot parse {path}: {yaml_problem(exc)}") from None
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
-            raise UsageError(f"--objectives: {path} must hold a mapping of objective: value")
+            raise UsageError(f"--objectives: {path} must hold a mapping of objective: value, got {kind_of(data)}")
         for key, value in data.items():
             name = _objective_name(str(key), f"--objectives {path}")
             values[name] = objective_value(name, str(value), f"--objectives {path}: objective {name}")
@@ -173,6 +171,46 @@ def parse_objectives(
         name = _objective_name(key.strip(), "--objective")
         values[name] = objective_value(name, value.strip(), f"--objective {name}")
     return dataclasses.replace(base or Objectives(), **values)
+
+
+def read_text(path: Path, where: str, expected: str) -> str:
+    """The UTF-8 text of a file the user named; UsageError naming it (and ``expected``, what it
+    should be) when it is missing, a directory, unreadable or not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{where}: file not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{where}: {path} is a directory, expected {expected}") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read {path}: {exc.strerror or exc}, expected {expected}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where}: {path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+                         f"{exc.start}), expected {expected}") from None
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line of a YAML parse error: the problem and where it is."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def kind_of(value: object) -> str:
+    """What a parsed YAML document is, for a message: "a string", "a list", ..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def is_ratio(name: str) -> bool:

@@ -93,3 +93,35 @@ def test_the_longest_scaled_deadline_fits_every_clock_and_socket():
             with socket.socket() as s:
                 s.settimeout(deadline)   # what overflowed with --timeout-scale 1e308
 
+
+# --- --objectives -------------------------------------------------------------------------------
+
+def objectives_files(tmp_path):
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "latin1.yaml").write_bytes(b"pod_kill_rto_s: 3\n# caf\xe9\n")
+    (tmp_path / "string.yaml").write_text('"pod_kill_rto_s 3"\n')
+    (tmp_path / "broken.yaml").write_text("pod_kill_rto_s: [3,\n")
+    return {
+        "a-directory": f"--objectives: {tmp_path / 'a-directory'} is a directory, expected a YAML or JSON file",
+        "latin1.yaml": f"--objectives: {tmp_path / 'latin1.yaml'} is not UTF-8 text (byte 0xe9 at offset 23), "
+                       "expected a YAML or JSON file",
+        "string.yaml": f"--objectives: {tmp_path / 'string.yaml'} must hold a mapping of objective: value, "
+                       "got a string",
+        "broken.yaml": f"--objectives: cannot parse {tmp_path / 'broken.yaml'}: expected the node content, "
+                       "but found '<stream end>' (line 2, column 1)",
+    }
+
+
+@pytest.mark.parametrize("name", ["a-directory", "latin1.yaml", "string.yaml", "broken.yaml"])
+def test_an_objectives_file_that_is_no_mapping_is_refused(tmp_path, name):
+    expected = objectives_files(tmp_path)[name]
+    with pytest.raises(UsageError) as err:
+        config.parse_objectives(tmp_path / name)
+    assert str(err.value) == expected
+
+
+@pytest.mark.parametrize("name", ["a-directory", "latin1.yaml", "string.yaml", "broken.yaml"])
+def test_an_objectives_file_that_is_no_mapping_is_one_line_and_exit_4(tmp_path, name):
+    expected = objectives_files(tmp_path)[name]
+    assert refused(tmp_path, "--objectives", str(tmp_path / name)) == f"ERROR: kubedrill: {expected}"
+
