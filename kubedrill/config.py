@@ -246,9 +246,10 @@ def parse_pause_at(text: str | None) -> tuple[str, str] | None:
     """KUBEDRILL_PAUSE_AT=<phase>[:start|:end] -> (phase, where)."""
     if not text:
         return None
-    phase, _, where = text.partition(":")
-    where = where or "start"
-    if phase not in PHASES or where not in ("start", "end"):
+    phase, colon, where = text.partition(":")
+    if not colon:
+        where = "start"
+    if phase not in PHASES or where not in ("start", "end"):   # "deploy:" names no point
         raise UsageError(
             f"KUBEDRILL_PAUSE_AT: expected one of {', '.join(PHASES)} with optional :start or :end, "
             f"got {text!r}")

@@ -125,3 +125,16 @@ def test_an_objectives_file_that_is_no_mapping_is_one_line_and_exit_4(tmp_path, 
     expected = objectives_files(tmp_path)[name]
     assert refused(tmp_path, "--objectives", str(tmp_path / name)) == f"ERROR: kubedrill: {expected}"
 
+
+# --- KUBEDRILL_PAUSE_AT ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["deploy:", ":start", "fault:start:end", "deploy :end"])
+def test_a_pause_point_without_its_place_is_refused(text):
+    with pytest.raises(UsageError) as err:
+        config.parse_pause_at(text)
+    assert str(err.value) == PAUSE_EXPECTED + repr(text)
+
+
+def test_a_pause_point_of_deploy_colon_is_one_line_and_exit_4(tmp_path):
+    line = refused(tmp_path, env={"KUBEDRILL_PAUSE_AT": "deploy:"})
+    assert line == f"ERROR: kubedrill: {PAUSE_EXPECTED}'deploy:'"
