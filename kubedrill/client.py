@@ -8,20 +8,49 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
+from kubernetes.config import kube_config
 
-from kubedrill import docker, guard, pins
+from kubedrill import config, docker, guard, pins
 from kubedrill.errors import ClusterUnreachable, KubedrillError, UsageError
 from kubedrill.k8s import nodes
 
 
-def default_kubeconfig() -> Path:
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return Path(env.split(os.pathsep)[0]).expanduser()
-    return Path("~/.kube/config").expanduser()
+def kubeconfig_files(kubeconfig: Path | str | None = None) -> tuple[Path, ...]:
+    """The kubeconfig files to read, in order: ``kubeconfig`` (one file, or a list of files
+    joined like $KUBECONFIG's), else $KUBECONFIG, else ~/.kube/config. A listed file that does not
+    exist is skipped, as kubectl skips it; UsageError when none exists."""
+    spec = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG") or "~/.kube/config"
+    listed = [Path(p).expanduser().absolute() for p in spec.split(os.pathsep) if p]
+    found = tuple(dict.fromkeys(p for p in listed if p.exists()))
+    if not found:
+        raise UsageError(f"kubeconfig not found: {os.pathsep.join(map(str, listed)) or spec}")
+    return found
+
+
+def check_kubeconfig(path: Path) -> bool:
+    """UsageError naming ``path`` unless it is a kubeconfig the client library can read: UTF-8
+    YAML, a mapping whose clusters, contexts and users are lists of named entries. False when it
+    is empty (kubectl reads an empty file as an empty kubeconfig)."""
+    expected = "a YAML kubeconfig (clusters, contexts, users)"
+    text = config.read_text(path, "kubeconfig", expected)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"kubeconfig: cannot parse {path}: {config.yaml_problem(exc)}") from None
+    if data is None:
+        return False
+    if not isinstance(data, dict):
+        raise UsageError(f"kubeconfig: {path} is {config.kind_of(data)}, expected {expected}")
+    for key in ("clusters", "contexts", "users"):
+        items = data.get(key) or []
+        if not (isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("name"), str)
+                                                for i in items)):
+            raise UsageError(f"kubeconfig: {path}: {key} must be a list of entries with a name")
+    return True
 
 
 def default_context() -> str:
@@ -32,7 +61,7 @@ def default_context() -> str:
 class Clients:
     """Typed API clients for one kubeconfig + context."""
 
-    kubeconfig: Path
+    kubeconfig: str   # one file, or the files merged, joined like $KUBECONFIG's list
     context: str
     server: str
     api: k8s.ApiClient
@@ -44,12 +73,20 @@ class Clients:
     kind_cluster: str | None = None   # the local kind cluster this is (local_kind_cluster), else None
 
 
-def contexts(kubeconfig: Path) -> dict[str, dict]:
+# what the client library raises on a kubeconfig it cannot use
+_CONFIG_ERRORS = (k8s_config.ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def contexts(kubeconfig: Path | str) -> dict[str, dict]:
+    """The contexts of a kubeconfig: one file, or a list merged by the client library as kubectl
+    merges $KUBECONFIG (for each name, the first file that defines it wins). Its current-context
+    is not needed: kubedrill always names the context it drills."""
     try:
-        items, _current = k8s_config.list_kube_config_contexts(config_file=str(kubeconfig))
-    except k8s_config.ConfigException as exc:
+        merged = kube_config.KubeConfigMerger(str(kubeconfig)).config
+    except _CONFIG_ERRORS as exc:
         raise UsageError(f"kubeconfig {kubeconfig} is not usable: {_first_line(exc)}") from None
-    return {c["name"]: c.get("context", {}) for c in items or []}
+    items = [getattr(c, "value", c) for c in (merged.value.get("contexts") or [] if merged else [])]
+    return {c["name"]: c.get("context") or {} for c in items}
 
 
 def local_kind_cluster(server: str) -> tuple[str | None, str]:
@@ -68,6 +105,26 @@ def local_kind_cluster(server: str) -> tuple[str | None, str]:
     return None, f"docker here publishes no kind control plane at its server {server}"
 
 
+def api_client(kubeconfig: Path | str | None, context: str | None) -> tuple[str, str, k8s.ApiClient]:
+    """(the kubeconfig files read, joined like $KUBECONFIG's list; the context; an API client for
+    it), asking no server anything. UsageError naming the kubeconfig or the context when either
+    is not usable."""
+    listed = kubeconfig_files(kubeconfig)
+    files = [f for f in listed if check_kubeconfig(f)]
+    path = os.pathsep.join(map(str, files))   # the client library merges a list as kubectl does
+    ctx = context or default_context()
+    known = contexts(path) if files else {}
+    if ctx not in known:
+        names = ", ".join(sorted(known)) or "none"
+        raise UsageError(f"context {ctx!r} not found in {os.pathsep.join(map(str, listed))} (contexts: {names})")
+    try:
+        api = k8s_config.new_client_from_config(config_file=path, context=ctx)
+    except _CONFIG_ERRORS as exc:
+        raise UsageError(f"context {ctx!r} in {path} is not usable: {_first_line(exc)}") from None
+    api.configuration.retries = False
+    return path, ctx, api
+
+
 def load(kubeconfig: Path | str | None, context: str | None,
          allowed_contexts: tuple[str, ...] = (), *, timeout_s: float = 10.0) -> Clients:
     """Validate the kubeconfig and context, check the guard, build the clients, check the server
@@ -79,19 +136,7 @@ def load(kubeconfig: Path | str | None, context: str | None,
     the context's name. Raises UsageError (missing kubeconfig, unknown or disallowed context) or
     ClusterUnreachable. Creates nothing.
     """
-    path = Path(kubeconfig).expanduser() if kubeconfig else default_kubeconfig()
-    if not path.is_file():
-        raise UsageError(f"kubeconfig not found: {path}")
-    ctx = context or default_context()
-    known = contexts(path)
-    if ctx not in known:
-        names = ", ".join(sorted(known)) or "none"
-        raise UsageError(f"context {ctx!r} not found in {path} (contexts: {names})")
-    try:
-        api = k8s_config.new_client_from_config(config_file=str(path), context=ctx)
-    except (k8s_config.ConfigException, OSError, ValueError) as exc:
-        raise UsageError(f"context {ctx!r} in {path} is not usable: {_first_line(exc)}") from None
-    api.configuration.retries = False
+    path, ctx, api = api_client(kubeconfig, context)
     server = api.configuration.host
     kind, why = local_kind_cluster(server)
     guard.check_context(ctx, allowed_contexts, kind, why)   # before the server is ever asked anything

@@ -126,6 +126,110 @@ def test_an_objectives_file_that_is_no_mapping_is_one_line_and_exit_4(tmp_path, 
     assert refused(tmp_path, "--objectives", str(tmp_path / name)) == f"ERROR: kubedrill: {expected}"
 
 
+# --- the kubeconfig -------------------------------------------------------------------------------
+
+def kubeconfig_files(tmp_path):
+    (tmp_path / "random").write_bytes(RANDOM_BYTES)
+    (tmp_path / "string").write_text('"https://127.0.0.1:1"\n')
+    (tmp_path / "broken").write_text("apiVersion: v1\nclusters: [\n")
+    (tmp_path / "a-list").write_text("- apiVersion: v1\n")
+    (tmp_path / "contexts-5").write_text("apiVersion: v1\ncontexts: 5\n")
+    (tmp_path / "a-directory").mkdir()
+    first_bad = RANDOM_BYTES.decode("utf-8", "replace").index("\ufffd")
+    return {
+        "random": f"kubeconfig: {tmp_path / 'random'} is not UTF-8 text (byte {RANDOM_BYTES[first_bad]:#04x} "
+                  f"at offset {first_bad}), expected {YAML_KUBECONFIG}",
+        "string": f"kubeconfig: {tmp_path / 'string'} is a string, expected {YAML_KUBECONFIG}",
+        "broken": f"kubeconfig: cannot parse {tmp_path / 'broken'}: expected the node content, but found "
+                  "'<stream end>' (line 3, column 1)",
+        "a-list": f"kubeconfig: {tmp_path / 'a-list'} is a list, expected {YAML_KUBECONFIG}",
+        "contexts-5": f"kubeconfig: {tmp_path / 'contexts-5'}: contexts must be a list of entries with a name",
+        "a-directory": f"kubeconfig: {tmp_path / 'a-directory'} is a directory, expected {YAML_KUBECONFIG}",
+    }
+
+
+KUBECONFIGS = ["random", "string", "broken", "a-list", "contexts-5", "a-directory"]
+
+
+@pytest.mark.parametrize("name", KUBECONFIGS)
+def test_a_kubeconfig_that_is_no_kubeconfig_is_refused(tmp_path, name):
+    expected = kubeconfig_files(tmp_path)[name]
+    with pytest.raises(UsageError) as err:
+        kclient.api_client(tmp_path / name, "kind-nowhere")
+    assert str(err.value) == expected
+
+
+@pytest.mark.parametrize("name", ["random", "string", "broken"])
+def test_a_kubeconfig_that_is_no_kubeconfig_is_one_line_and_exit_4(tmp_path, name):
+    expected = kubeconfig_files(tmp_path)[name]
+    assert refused(tmp_path, "--kubeconfig", str(tmp_path / name)) == f"ERROR: kubedrill: {expected}"
+
+
+@pytest.mark.parametrize("name", ["random", "string", "broken"])
+def test_a_bad_file_in_the_kubeconfig_list_is_named(tmp_path, name, monkeypatch):
+    expected = kubeconfig_files(tmp_path)[name]
+    good = kubeconfig(tmp_path, "kind-nowhere", NOWHERE)
+    monkeypatch.setenv("KUBECONFIG", f"{good}{os.pathsep}{tmp_path / name}")
+    with pytest.raises(UsageError) as err:
+        kclient.api_client(None, "kind-nowhere")
+    assert str(err.value) == expected
+
+
+def write_kubeconfig(path, contexts, clusters, current=None):
+    """contexts: {name: cluster}; clusters: {name: server}."""
+    lines = ["apiVersion: v1", "kind: Config", "clusters:"]
+    lines += [f"- {{name: {c}, cluster: {{server: '{s}'}}}}" for c, s in clusters.items()]
+    lines += ["users:", "- {name: u, user: {token: t}}", "contexts:"]
+    lines += [f"- {{name: {n}, context: {{cluster: {c}, user: u}}}}" for n, c in contexts.items()]
+    if current:
+        lines.append(f"current-context: {current}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_kubeconfig_list_merges_as_kubectl_merges_it(tmp_path, monkeypatch):
+    """For each name the first file that defines it wins; a context of the second file is found;
+    a listed file that does not exist is skipped; no file needs a current-context."""
+    a = write_kubeconfig(tmp_path / "a", {"kind-a": "shared"},
+                         {"shared": "http://127.0.0.1:11", "only-a": "http://127.0.0.1:12"}, current="kind-a")
+    b = write_kubeconfig(tmp_path / "b", {"kind-a": "only-b", "kind-b": "shared"},
+                         {"shared": "http://127.0.0.1:21", "only-b": "http://127.0.0.1:22"})
+    missing = tmp_path / "missing"
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(a), str(missing), str(b)]))
+    assert sorted(kclient.contexts(f"{a}{os.pathsep}{b}")) == ["kind-a", "kind-b"]
+    path, ctx, api = kclient.api_client(None, "kind-a")
+    assert (path, ctx, api.configuration.host) == (f"{a}{os.pathsep}{b}", "kind-a", "http://127.0.0.1:11")
+    _, _, api = kclient.api_client(None, "kind-b")
+    assert api.configuration.host == "http://127.0.0.1:11"   # b's context, a's cluster "shared"
+    monkeypatch.setenv("KUBECONFIG", f"{b}{os.pathsep}{a}")
+    _, _, api = kclient.api_client(None, "kind-a")
+    assert api.configuration.host == "http://127.0.0.1:22"
+    _, _, api = kclient.api_client(f"{a}{os.pathsep}{b}", "kind-b")   # --kubeconfig takes a list too
+    assert api.configuration.host == "http://127.0.0.1:11"
+    with pytest.raises(UsageError) as err:
+        kclient.api_client(None, "kind-c")
+    assert str(err.value) == f"context 'kind-c' not found in {b}{os.pathsep}{a} (contexts: kind-a, kind-b)"
+
+
+def test_a_kubeconfig_list_of_files_that_do_not_exist(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'x'}{os.pathsep}{tmp_path / 'y'}")
+    with pytest.raises(UsageError) as err:
+        kclient.api_client(None, "kind-nowhere")
+    assert str(err.value) == f"kubeconfig not found: {tmp_path / 'x'}{os.pathsep}{tmp_path / 'y'}"
+
+
+def test_an_empty_file_in_a_kubeconfig_list_is_an_empty_kubeconfig(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    good = kubeconfig(tmp_path, "kind-nowhere", NOWHERE)
+    monkeypatch.setenv("KUBECONFIG", f"{empty}{os.pathsep}{good}")
+    path, _, api = kclient.api_client(None, "kind-nowhere")
+    assert (path, api.configuration.host) == (str(good), "https://127.0.0.1:1")
+    with pytest.raises(UsageError) as err:
+        kclient.api_client(empty, "kind-nowhere")
+    assert str(err.value) == f"context 'kind-nowhere' not found in {empty} (contexts: none)"
+
+
 # --- KUBEDRILL_PAUSE_AT ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["deploy:", ":start", "fault:start:end", "deploy :end"])
