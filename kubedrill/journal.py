@@ -21,6 +21,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -28,17 +29,39 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from kubedrill.config import parse_timeout_scale
-from kubedrill.errors import KubedrillError
+from kubedrill.errors import KubedrillError, UsageError
 from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RELEASE_LEASE, REMOVE_TAINT, UNCORDON, Entry,
                             Executor, Undo, default_executors)
 
 __all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON",
-           "Undo", "Entry", "Executor", "Journal", "JournalFile", "ReplayReport", "state_dir", "journal_dir",
-           "read", "journals", "replay", "default_executors", "main"]
+           "Undo", "Entry", "Executor", "Journal", "JournalFile", "ReplayReport", "state_dir", "check_state_dir",
+           "journal_dir", "read", "journals", "replay", "default_executors", "main"]
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("KUBEDRILL_STATE_DIR") or ".kubedrill")
+    """$KUBEDRILL_STATE_DIR, else .kubedrill, made absolute against the working directory: read
+    it once at start and keep it, so that a later change of directory moves nothing."""
+    return Path(os.environ.get("KUBEDRILL_STATE_DIR") or ".kubedrill").expanduser().absolute()
+
+
+def check_state_dir(directory: Path) -> Path:
+    """``directory`` when the journal can be written under it; creates nothing (a probe file in
+    the nearest existing directory on its path comes and goes). UsageError naming it otherwise."""
+    existing = directory / "journal"
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    why = None if existing.is_dir() else f"{existing} is not a directory"
+    if why is None:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".kubedrill-probe-", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            why = f"{exc.strerror or exc}: {existing}"
+    if why:
+        raise UsageError(f"state directory {directory} is not writable ({why}); "
+                         "expected a writable directory (KUBEDRILL_STATE_DIR)")
+    return directory
 
 
 def journal_dir() -> Path:

@@ -230,6 +230,66 @@ def test_an_empty_file_in_a_kubeconfig_list_is_an_empty_kubeconfig(tmp_path, mon
     assert str(err.value) == f"context 'kind-nowhere' not found in {empty} (contexts: none)"
 
 
+# --- the state directory ---------------------------------------------------------------------------
+
+def test_the_state_directory_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KUBEDRILL_STATE_DIR", raising=False)
+    assert journal.state_dir() == tmp_path / ".kubedrill"
+    monkeypatch.setenv("KUBEDRILL_STATE_DIR", "drills/state")
+    assert journal.state_dir() == tmp_path / "drills" / "state"
+    monkeypatch.setenv("KUBEDRILL_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert journal.state_dir() == tmp_path / "elsewhere"
+
+
+def test_a_writable_state_directory_is_taken_and_nothing_is_created(tmp_path):
+    assert journal.check_state_dir(tmp_path / "new" / "state") == tmp_path / "new" / "state"
+    (tmp_path / "made").mkdir()
+    assert journal.check_state_dir(tmp_path / "made") == tmp_path / "made"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["made"]
+    assert list((tmp_path / "made").iterdir()) == []
+
+
+def test_an_unwritable_state_directory_is_refused(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for state, culprit in [(blocker, blocker), (blocker / "state", blocker)]:
+        with pytest.raises(UsageError) as err:
+            journal.check_state_dir(state)
+        assert str(err.value) == (f"state directory {state} is not writable ({culprit} is not a directory); "
+                                  "expected a writable directory (KUBEDRILL_STATE_DIR)")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "journal").write_text("")
+    with pytest.raises(UsageError, match=r"\(.*/state/journal is not a directory\)"):
+        journal.check_state_dir(tmp_path / "state")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_state_directory_where_nothing_can_be_made_is_refused():
+    """/proc takes no new file, whoever asks (root included)."""
+    with pytest.raises(UsageError) as err:
+        journal.check_state_dir(Path("/proc/kubedrill-state"))
+    assert str(err.value).startswith("state directory /proc/kubedrill-state is not writable (")
+
+
+def test_an_unwritable_state_directory_is_one_line_and_exit_4_before_any_connection(tmp_path):
+    """Refused before the kubeconfig is even read: the context is not in it, and that is not said."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = refused(tmp_path, "--context", "not-in-the-kubeconfig",
+                   env={"KUBEDRILL_STATE_DIR": str(blocker / "state")})
+    assert line == (f"ERROR: kubedrill: state directory {blocker / 'state'} is not writable ({blocker} is not "
+                    "a directory); expected a writable directory (KUBEDRILL_STATE_DIR)")
+
+
+def test_a_relative_state_directory_is_resolved_against_the_working_directory(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    line = refused(tmp_path, env={"KUBEDRILL_STATE_DIR": "a-file/state"}, cwd=tmp_path)
+    assert line == (f"ERROR: kubedrill: state directory {tmp_path / 'a-file' / 'state'} is not writable "
+                    f"({tmp_path / 'a-file'} is not a directory); expected a writable directory "
+                    "(KUBEDRILL_STATE_DIR)")
+
+
 # --- KUBEDRILL_PAUSE_AT ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["deploy:", ":start", "fault:start:end", "deploy :end"])
