@@ -143,7 +143,8 @@ class DataVolume:
         pod = pod or f"{self.pod}-again"
         with s.phase("recover"):
             again, created = _create_claim(s, claim, pod, self.storage_class, volume_name=after.pv)
-            claims.bind_to_claim(s.clients, after.pv, s.namespace, claim, created.uid)
+            if not claims.bind_to_claim(s.clients, after.pv, s.namespace, claim, created.uid):
+                raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed; retention was expected")
             referenced = Instant.now().mono
             # bound before its pod exists: a pod whose claim is still unbound waits out the
             # scheduler's back-off (seconds) for nothing
@@ -250,15 +251,6 @@ def noted(recovery: Recovery, seen: NodeData) -> Recovery:
 
 def node_of(clients, namespace: str, pod: str) -> str:
     return clients.core.read_namespaced_pod(pod, namespace).spec.node_name or ""
-
-
-def _phase_is(phase: str, after: ClaimDeleted):
-    def check(items: list[dict]) -> Check:
-        if not items:
-            raise VolumeLost(f"PV deleted: {after.pv} vanished while it was being reclaimed; retention was expected")
-        got = claims.pv_of(items[0]).phase
-        return Check(got == phase, got)
-    return check
 
 
 def _wait_pod_ready(s: Scope, pod: str):

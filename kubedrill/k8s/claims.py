@@ -212,11 +212,11 @@ def provisioned_volume(clients, namespace: str, claim: str) -> tuple[str, str]:
     return (held.volume_name, "") if provisioned_for(held.volume_name, held.uid) else ("", held.volume_name)
 
 
-def bind_to_claim(clients, name: str, namespace: str, claim: str, claim_uid: str) -> None:
+def bind_to_claim(clients, name: str, namespace: str, claim: str, claim_uid: str) -> bool:
     """Pre-bind a Released volume to an existing claim (that names it in spec.volumeName): its
     claimRef is replaced by the claim's namespace, name and UID in one patch, so the volume is
-    never Available and no other claim can take it."""
-    clients.core.patch_persistent_volume(name, {"spec": {"claimRef": {
+    never Available and no other claim can take it. False when the volume is gone."""
+    return ignore_not_found(clients.core.patch_persistent_volume, name, {"spec": {"claimRef": {
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": claim,
         "uid": claim_uid, "resourceVersion": None}}})
 
