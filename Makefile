@@ -85,9 +85,14 @@ report: venv ## build the HTML report (npm allure 3) into reports/html, keeping 
 # where make clean removes a run's results (the project's tests point it at their own)
 REPORTS ?= reports
 
+# make clean FORCE=1: release (forget) each undo that fails, after saying what it would have done;
+# OTHER_HOSTS=1: also replay journals written on another host (once their runs are gone)
+FORCE ?=
+OTHER_HOSTS ?=
+
 .PHONY: clean
-clean: ## undo whatever a crashed run left (fault journal), remove reports/
-	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay; fi
+clean: ## undo whatever a crashed run left (fault journal), remove reports/; FORCE=1 forgets undos that fail
+	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts); fi
 	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache
 
 .PHONY: distclean

@@ -3,15 +3,20 @@ written to disk (and fsynced). After a crash, even SIGKILL, the next run and
 ``python -m kubedrill.journal --replay`` undo whatever the journal still lists and say what
 they undid.
 
-File format: one JSON object per line in ``<state dir>/journal/<run id>.jsonl``::
+File format: one JSON object per line in ``<state dir>/journal/<run id>.jsonl``, ``op`` first::
 
     {"op": "intent", "id": 3, "what": "...", "undo": {"action": "docker_start", "args": {...},
-     "description": "..."}, "run_id": ..., "kubeconfig": ..., "context": ..., "pid": ..., "host": ...}
+     "description": "..."}, "run_id": ..., "holder": ..., "host": ..., "pid": ..., "kubeconfig": ..., ...}
     {"op": "resolved", "id": 3}
+    {"op": "resolved", "id": 4, "note": "forgotten by operator", ...}
+    {"op": "resolved", "line": 7, "note": "forgotten by operator", ...}
 
-An intent without a matching ``resolved`` line is pending. The undo actions, their records
-(``Undo``, ``Entry``) and the executors that carry them out are in kubedrill.undo; they are
-re-exported here, so ``journal.Undo(journal.NOTHING, ...)`` reads as before.
+Every intent names its writer: the run id, the drill lock's holder identity, the host and the
+pid. An intent without a matching ``resolved`` line is pending; a ``resolved`` line with a
+``line`` releases an unreadable line. Reading a file back (kubedrill.journalfile) reports every
+line it cannot read with its file and line number. The undo actions, their records (``Undo``,
+``Entry``) and the executors that carry them out are in kubedrill.undo; they are re-exported here,
+so ``journal.Undo(journal.NOTHING, ...)`` reads as before.
 """
 
 from __future__ import annotations
@@ -28,14 +33,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from kubedrill import journalfile
 from kubedrill.config import parse_timeout_scale
 from kubedrill.errors import KubedrillError, UsageError
+from kubedrill.journalfile import ALIVE, FORGOTTEN, HOW_TO_FORGET, UNKNOWN, BadLine, JournalFile, liveness, read
 from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RELEASE_LEASE, REMOVE_TAINT, UNCORDON, Entry,
                             Executor, Undo, default_executors)
 
 __all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON",
-           "Undo", "Entry", "Executor", "Journal", "JournalFile", "ReplayReport", "state_dir", "check_state_dir",
-           "journal_dir", "read", "journals", "replay", "default_executors", "main"]
+           "Undo", "Entry", "Executor", "Journal", "JournalFile", "BadLine", "ReplayReport", "state_dir",
+           "check_state_dir", "journal_dir", "read", "journals", "liveness", "replay", "forget",
+           "default_executors", "main", "FORGOTTEN"]
+
 
 
 def state_dir() -> Path:
@@ -69,7 +78,8 @@ def journal_dir() -> Path:
 
 
 def _append(path: Path, obj: dict) -> None:
-    line = (json.dumps(obj, sort_keys=True) + "\n").encode()
+    # ``op`` first: a line torn by a crash still says what it was (kubedrill.journalfile)
+    line = (json.dumps({"op": obj["op"], **{k: obj[k] for k in sorted(obj) if k != "op"}}) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
@@ -82,10 +92,12 @@ class Journal:
     """The journal of one run."""
 
     def __init__(self, directory: Path | str, run_id: str, kubeconfig: str = "", context: str = "",
-                 pending: Iterable[Entry] = ()):
-        """``pending``: the entries still pending when a journal on disk is taken up again (replay)."""
+                 pending: Iterable[Entry] = (), holder: str = ""):
+        """``pending``: the entries still pending when a journal on disk is taken up again (replay).
+        ``holder``: the identity the run holds the drill lock by (its run id when not given)."""
         self.directory = Path(directory)
         self.run_id = run_id
+        self.holder = holder or run_id
         self.kubeconfig = str(kubeconfig)
         self.context = context
         self.path = self.directory / f"{run_id}.jsonl"
@@ -98,21 +110,22 @@ class Journal:
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             entry = Entry(self._next, self.run_id, what, undo, self.kubeconfig, self.context,
-                          os.getpid(), socket.gethostname(), time.time())
+                          os.getpid(), socket.gethostname(), time.time(), self.holder)
             self._next += 1
             _append(self.path, {"op": "intent", "id": entry.id, "run_id": entry.run_id,
                                 "what": what, "undo": undo.as_dict(), "kubeconfig": entry.kubeconfig,
                                 "context": entry.context, "pid": entry.pid, "host": entry.host,
-                                "ts": entry.ts})
+                                "holder": entry.holder, "ts": entry.ts})
             self._pending[entry.id] = entry
             return entry
 
-    def resolve(self, entry: Entry) -> None:
-        """The fault was undone (or the object cleaned up): the entry needs no replay."""
+    def resolve(self, entry: Entry, note: str = "") -> None:
+        """The fault was undone (or the object cleaned up): the entry needs no replay. ``note``:
+        why, when it was not undone (FORGOTTEN)."""
         with self._lock:
             if entry.id not in self._pending:
                 return
-            _append(self.path, {"op": "resolved", "id": entry.id})
+            _append(self.path, {"op": "resolved", "id": entry.id, **_by(note)})
             del self._pending[entry.id]
 
     def pending(self) -> tuple[Entry, ...]:
@@ -130,90 +143,76 @@ class Journal:
                 self.path.unlink()
 
 
-@dataclass(frozen=True)
-class JournalFile:
-    path: Path
-    run_id: str
-    pending: tuple[Entry, ...]
-    pid: int
-    host: str
-    unreadable_lines: int = 0
-
-
-def read(path: Path) -> JournalFile:
-    intents: dict[int, Entry] = {}
-    resolved: set[int] = set()
-    bad = 0
-    for line in path.read_text(errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            if d.get("op") == "intent":
-                e = Entry.from_dict(d)
-                intents[e.id] = e
-            elif d.get("op") == "resolved":
-                resolved.add(int(d["id"]))
-            else:
-                bad += 1
-        except (ValueError, KeyError, TypeError):
-            bad += 1  # a line torn by a crash mid-write
-    pending = tuple(e for i, e in sorted(intents.items()) if i not in resolved)
-    first = next(iter(intents.values()), None)
-    return JournalFile(path, path.stem, pending, first.pid if first else 0,
-                       first.host if first else "", bad)
-
-
-def _alive(pid: int, host: str) -> bool:
-    if not pid or host != socket.gethostname():
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+def _by(note: str) -> dict:
+    """A resolved line's note and who wrote it (host, pid, time), when there is a note."""
+    return {"note": note, "host": socket.gethostname(), "pid": os.getpid(), "ts": time.time()} if note else {}
 
 
 def journals(directory: Path | str | None = None) -> tuple[JournalFile, ...]:
-    d = Path(directory) if directory else journal_dir()
-    if not d.is_dir():
-        return ()
-    return tuple(read(p) for p in sorted(d.glob("*.jsonl")))
+    return journalfile.journals(Path(directory) if directory else journal_dir())
 
 
 @dataclass(frozen=True)
 class ReplayReport:
     undone: tuple[str, ...] = ()
-    failed: tuple[str, ...] = ()
-    skipped_live: tuple[str, ...] = ()   # journals of runs still alive
+    failed: tuple[str, ...] = ()          # undos that failed: still pending
+    skipped_live: tuple[str, ...] = ()    # run ids of journals whose writer still runs here
+    skipped_unknown: tuple[str, ...] = ()  # run ids of journals written on another host
+    lost: tuple[str, ...] = ()            # unreadable lines that may be intents: an undo may be lost
+    forgotten: tuple[str, ...] = ()       # released by the operator (force) without being undone
+    warnings: tuple[str, ...] = ()        # other unreadable lines
+
+    @property
+    def clean(self) -> bool:
+        """Nothing failed and no undo may be lost."""
+        return not self.failed and not self.lost
+
+
+def forget_line(path: Path, b: BadLine) -> None:
+    """Release an unreadable line (FORGOTTEN): later replays no longer report it as lost."""
+    _append(path, {"op": "resolved", "line": b.number, **_by(FORGOTTEN)})
 
 
 def replay(directory: Path | str | None = None, executors: Mapping[str, Executor] | None = None,
            *, out: Callable[[str], None] = lambda s: None, skip_run: str | None = None,
-           include_live: bool = False) -> ReplayReport:
-    """Undo every pending entry of every journal (newest first within a run).
+           include_live: bool = False, other_hosts: bool = False, force: bool = False) -> ReplayReport:
+    """Undo every pending entry of every journal (newest first within a run), then report each
+    unreadable line that may have been an intent (its undo may be lost).
 
-    Journals of runs still alive are skipped (another drill on this machine), as is
-    ``skip_run`` (the caller's own run). A journal whose entries are all undone is removed.
+    Skipped, with one line each: ``skip_run`` (the caller's own run); journals whose writer still
+    runs on this host (unless ``include_live``); journals written on another host, whose liveness
+    cannot be told from here (unless ``other_hosts``: the operator knows that run is gone).
+    ``force``: an undo that fails, and an unreadable intent line, is released (FORGOTTEN) after
+    saying what it would have done. A journal with nothing left to undo is removed.
     """
     execs = dict(executors) if executors is not None else default_executors()
-    undone: list[str] = []
-    failed: list[str] = []
-    live: list[str] = []
+    said: dict[str, list[str]] = {k: [] for k in ("undone", "failed", "live", "unknown", "lost",
+                                                  "forgotten", "warnings")}
+
+    def say(kind: str, line: str) -> None:
+        said[kind].append(line)
+        out(line)
+
     for jf in journals(directory):
         if jf.run_id == skip_run:
             continue
-        if not include_live and _alive(jf.pid, jf.host):
-            live.append(jf.run_id)
+        # no readable intent, no writer to ask after: nothing to undo, its bad lines are reported
+        state = liveness(jf.pid, jf.host) if jf.host else None
+        if state == ALIVE and not include_live:
+            said["live"].append(jf.run_id)
+            out(f"skipped the journal of run {jf.run_id}: its process is still running (pid {jf.pid})")
             continue
+        if state == UNKNOWN and not other_hosts and (jf.pending or jf.lost):
+            said["unknown"].append(jf.run_id)
+            undos = "; ".join(e.undo_text() for e in reversed(jf.pending)) or "nothing readable"
+            out(f"skipped the journal of run {jf.run_id} ({jf.writer()}): written on another host, whether "
+                f"it still runs is unknown; it would undo: {undos}; once that run is gone: "
+                f"make clean OTHER_HOSTS=1 or python -m kubedrill.journal --replay --other-hosts"
+                + (f" ({len(jf.lost)} unreadable line(s) too)" if jf.lost else ""))
+            continue
+        for b in jf.bad_lines:
+            if not b.intent:
+                say("warnings", b.message())
         journal = Journal(jf.path.parent, jf.run_id, pending=jf.pending)
         for entry in reversed(jf.pending):
             fn = execs.get(entry.undo.action)
@@ -222,16 +221,50 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
                     raise KubedrillError(f"no way to undo action {entry.undo.action!r}")
                 message = fn(entry)
             except Exception as exc:  # noqa: BLE001 - every undo is attempted; failures are reported
-                msg = f"could not undo {entry.what} (run {entry.run_id}): {_one_line(exc)}"
-                failed.append(msg)
-                out(msg)
+                say("failed", f"could not undo entry {entry.ref} ({entry.what}, run {entry.run_id}): {_one_line(exc)}"
+                    + ("" if force else f"; it stays in the journal for the next replay; if it can never run, "
+                                        f"release it: {HOW_TO_FORGET} {entry.ref}"))
+                if force:
+                    journal.resolve(entry, FORGOTTEN)
+                    say("forgotten", f"forgot {entry.ref} ({FORGOTTEN}): would have undone: {entry.undo_text()} "
+                                     f"(run {entry.run_id}: {entry.what})")
                 continue
             journal.resolve(entry)
-            line = f"undid: {message} (run {entry.run_id}: {entry.what})"
-            undone.append(line)
-            out(line)
-        journal.close()
-    return ReplayReport(tuple(undone), tuple(failed), tuple(live))
+            say("undone", f"undid: {message} (run {entry.run_id}: {entry.what})")
+        for b in jf.lost:
+            say("lost", b.message())
+            if force:
+                forget_line(jf.path, b)
+                say("forgotten", f"forgot {b.ref} ({FORGOTTEN}): an unreadable line at {b.where()}: {b.shown()}")
+        if not journal.pending() and (force or not jf.lost):
+            journal.close()
+    return ReplayReport(*(tuple(said[k]) for k in ("undone", "failed", "live", "unknown", "lost", "forgotten",
+                                                   "warnings")))
+
+
+def forget(ref: str, directory: Path | str | None = None, *, out: Callable[[str], None] = lambda s: None) -> None:
+    """Release the pending entry (``<run id>/<id>``) or unreadable line (``<run id>/line<n>``)
+    ``ref`` names, without undoing it: say what it would have done, then append a resolved line
+    noted FORGOTTEN. UsageError (one line) when nothing pending is so named, or its run still runs."""
+    files = journals(directory)
+    found: list[tuple[JournalFile, Entry | BadLine]] = [
+        (jf, item) for jf in files for item in (*jf.pending, *jf.lost)
+        if ref.strip() in (item.ref, item.ref.partition("/")[2])]
+    if not found:
+        raise UsageError(f"no pending journal entry {ref!r} (python -m kubedrill.journal --show lists them)")
+    if len(found) > 1:
+        raise UsageError(f"journal entry {ref!r} is ambiguous: {', '.join(i.ref for _, i in found)}; name one")
+    ((jf, item),) = found
+    if liveness(jf.pid, jf.host) == ALIVE:
+        raise UsageError(f"journal entry {item.ref} belongs to run {jf.run_id}, which is still running "
+                         f"(pid {jf.pid}): its own cleanup undoes it; not forgotten")
+    if isinstance(item, BadLine):
+        out(f"would have undone whatever {item.where()} recorded (unreadable: {item.why}): {item.shown()}")
+        forget_line(jf.path, item)
+    else:
+        out(f"would have undone {item.ref}: {item.undo_text()} (run {item.run_id}: {item.what}; {jf.writer()})")
+        Journal(jf.path.parent, jf.run_id, pending=jf.pending).resolve(item, FORGOTTEN)
+    out(f"forgot {item.ref}: nothing was undone; {jf.path} notes it \"{FORGOTTEN}\"")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -244,12 +277,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"kubedrill: error: {message} (see --help)\n")
 
 
+def _show(files: tuple[JournalFile, ...], say: Callable[[str], None]) -> None:
+    n = 0
+    for jf in files:
+        state = liveness(jf.pid, jf.host)
+        for e in jf.pending:
+            n += 1
+            say(f"pending {e.ref} ({jf.writer()}: {state}): {e.what} -> undo: {e.undo.description}")
+        for b in jf.bad_lines:
+            n += 1
+            say(b.message())
+    if not n:
+        say("fault journal is empty")
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = _Parser(prog="python -m kubedrill.journal", description="Show or replay (undo) the kubedrill fault journal.")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--replay", action="store_true", help="undo every pending entry; say what was undone")
     mode.add_argument("--replay-if-needed", action="store_true", help="like --replay, silent when empty")
-    mode.add_argument("--show", action="store_true", help="list pending entries")
+    mode.add_argument("--show", action="store_true", help="list pending entries and unreadable lines")
+    mode.add_argument("--forget", metavar="ID", help="release the entry ID (<run id>/<n>, or <run id>/line<n> for "
+                      "an unreadable line) without undoing it, after saying what it would have done")
+    parser.add_argument("--force", action="store_true", help="with a replay: release (forget) each undo that "
+                        "fails and each unreadable intent line, after saying what it would have done")
+    parser.add_argument("--other-hosts", action="store_true", help="also replay journals written on another "
+                        "host (only once you know their run is gone)")
     parser.add_argument("--dir", default=None, help="journal directory (default .kubedrill/journal)")
     parser.add_argument("--timeout-scale", default="1", help="scale the deadlines of undo waits")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -259,31 +312,24 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     try:
         scale = parse_timeout_scale(args.timeout_scale)
-        files = journals(args.dir)
         if args.show:
-            n = 0
-            for jf in files:
-                for e in jf.pending:
-                    n += 1
-                    say(f"pending (run {e.run_id}, pid {e.pid}): {e.what} -> undo: {e.undo.description}")
-            if not n:
-                say("fault journal is empty")
+            _show(journals(args.dir), say)
             return 0
-        pending = sum(len(jf.pending) for jf in files)
-        if not pending:
-            for jf in files:  # journals with nothing pending are leftovers of clean runs
-                jf.path.unlink(missing_ok=True)
-            if args.replay:
-                say("fault journal is empty: nothing to undo")
+        if args.forget is not None:
+            forget(args.forget, args.dir, out=say)
             return 0
-        report = replay(args.dir, default_executors(scale), out=say)
-        for run in report.skipped_live:
-            say(f"skipped the journal of run {run}: its process is still running")
-        if not report.undone and not report.failed and args.replay:
-            say("nothing to undo")
-        return 1 if report.failed else 0
+        report = replay(args.dir, default_executors(scale), out=say, other_hosts=args.other_hosts,
+                        force=args.force)
+        if args.replay and not any((report.undone, report.failed, report.skipped_live, report.skipped_unknown,
+                                    report.lost, report.forgotten, report.warnings)):
+            say("fault journal is empty: nothing to undo")
+        return 0 if report.clean or args.force else 1
     except KubedrillError as exc:
         print(f"kubedrill: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:   # a journal that cannot be written (read-only, full, another user's)
+        print(f"kubedrill: error: cannot write the fault journal: {exc.strerror or exc}: {exc.filename}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kubedrill: interrupted; run the replay again to finish", file=sys.stderr)

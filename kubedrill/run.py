@@ -56,8 +56,9 @@ def slug(text: str, limit: int = 24) -> str:
 class Cleanups:
     """Cleanup registered right after each create, run last-in-first-out.
 
-    Errors become warnings (they never mask the result). An interrupt during cleanup does not
-    stop the remaining cleanups; it is re-raised once they are done.
+    Errors become warnings (they never mask the result). Whatever else ends a cleanup (an
+    interrupt, SystemExit, pytest-timeout's ``Failed``: BaseExceptions) does not stop the
+    remaining cleanups either; the first of them is re-raised once they are done.
     """
 
     def __init__(self, warn: Log):
@@ -76,7 +77,7 @@ class Cleanups:
     def run_all(self, skip_kinds: tuple[str, ...] = ()) -> tuple[str, ...]:
         """Run everything LIFO (except ``skip_kinds``); return the warnings."""
         warnings: list[str] = []
-        interrupted: BaseException | None = None
+        interrupted: BaseException | None = None   # the first one
         while True:
             with self._lock:
                 if not self._stack:
@@ -86,14 +87,14 @@ class Cleanups:
                 continue
             try:
                 fn()
-            except KeyboardInterrupt as exc:
-                interrupted = exc
-                msg = f"cleanup interrupted ({description}); continuing with the rest"
-                warnings.append(msg)
-                self._warn(msg)
             except Exception as exc:  # noqa: BLE001 - teardown errors become warnings
                 text = str(exc).strip().splitlines()
                 msg = f"cleanup failed ({description}): {text[0] if text else type(exc).__name__}"
+                warnings.append(msg)
+                self._warn(msg)
+            except BaseException as exc:  # an interrupt, SystemExit, a test timeout: the rest still run
+                interrupted = interrupted or exc
+                msg = f"cleanup interrupted ({description}) by {type(exc).__name__}; continuing with the rest"
                 warnings.append(msg)
                 self._warn(msg)
         if interrupted is not None:

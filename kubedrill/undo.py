@@ -46,14 +46,28 @@ class Entry:
     pid: int
     host: str
     ts: float
+    holder: str = ""   # the drill lock's holder identity of the run that wrote it
+
+    @property
+    def ref(self) -> str:
+        """How an operator names the entry (``--forget``): ``<run id>/<id>``."""
+        return f"{self.run_id}/{self.id}"
 
     @staticmethod
     def from_dict(d: dict) -> "Entry":
         u = d["undo"]
+        if not (isinstance(u, dict) and isinstance(u.get("action"), str)
+                and isinstance(d["run_id"], str) and isinstance(d["what"], str)):
+            raise ValueError("not an intent record")
         return Entry(int(d["id"]), d["run_id"], d["what"],
                      Undo(u["action"], dict(u.get("args") or {}), u.get("description", "")),
                      d.get("kubeconfig", ""), d.get("context", ""), int(d.get("pid", 0)),
-                     d.get("host", ""), float(d.get("ts", 0)))
+                     d.get("host", ""), float(d.get("ts", 0)), d.get("holder") or d["run_id"])
+
+    def undo_text(self) -> str:
+        """What replaying the entry would do: its description, action and arguments."""
+        args = " ".join(f"{k}={v}" for k, v in sorted(self.undo.args.items()))
+        return f"{self.undo.description or self.undo.action} [{self.undo.action}{' ' + args if args else ''}]"
 
 
 Executor = Callable[[Entry], str]

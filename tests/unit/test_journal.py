@@ -72,7 +72,9 @@ def test_a_failed_undo_stays_pending_for_the_next_replay(tmp_path):
         raise RuntimeError("docker: no such container\nmore")
 
     report = journal.replay(tmp_path, {journal.DOCKER_START: boom, journal.REMOVE_TAINT: lambda e: "ok"})
-    assert report.failed == ("could not undo stop node container w1 (run r1): docker: no such container",)
+    assert report.failed == ("could not undo entry r1/1 (stop node container w1, run r1): docker: no such container; "
+                             "it stays in the journal for the next replay; if it can never run, release it: "
+                             "make clean FORCE=1 or python -m kubedrill.journal --forget r1/1",)
     (left,) = journal.journals(tmp_path)
     assert [e.what for e in left.pending] == ["stop node container w1"]
     second = journal.replay(tmp_path, {journal.DOCKER_START: lambda e: "started"})
@@ -98,7 +100,7 @@ def test_a_line_torn_by_a_crash_is_ignored(tmp_path):
 def test_an_unknown_undo_action_is_reported_not_raised(tmp_path):
     make_crashed_journal(tmp_path, entries=(("mystery", "teleport", {}),))
     report = journal.replay(tmp_path, {})
-    assert report.failed == ("could not undo mystery (run r1): no way to undo action 'teleport'",)
+    assert report.failed[0].startswith("could not undo entry r1/1 (mystery, run r1): no way to undo action 'teleport';")
 
 
 def run_cli(tmp_path, *args):
