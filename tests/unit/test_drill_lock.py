@@ -16,6 +16,8 @@ from kubedrill import guard
 from kubedrill.errors import LockHeld, LockLost
 from kubedrill.k8s import leases
 from kubedrill.lock import DrillLock
+from kubedrill.run import Run
+from kubedrill.scope import Scope
 from tests.unit.lease_fakes import T0, FakeClock, FakeLeases
 
 LEASE = 120          # seconds: the default lease; renew deadline 80 s, retry period 16 s
@@ -249,6 +251,40 @@ def test_renewal_failing_until_the_lease_would_expire_loses_the_lock():
     a.renew_once()
     assert lost and "not renewed for 120s" in str(a.lost)
     assert len([w for w in warned if "lost the drill lock" in w]) == 1
+
+
+# --- no new fault once the last renewal is older than two thirds of the lease ----------------------
+
+def test_no_fault_once_the_last_renewal_is_older_than_two_thirds_of_the_lease():
+    store, clock = FakeLeases(), FakeClock()
+    a, _, _ = holder(store, clock)
+    scope = Scope(run=Run("run-a", 1, log=lambda line: None), clients=None, guard=None, journal=None,
+                  cleanups=None, name="scenario", lock=a)
+    clock.advance(guard.renew_deadline_s(LEASE) - 0.5)
+    a.check_held()
+    with scope.phase("fault"):
+        pass
+    clock.advance(0.5)                           # 80 s: two thirds of 120
+    assert not a.may_inject() and a.lost is None
+    with pytest.raises(LockLost, match="more than two thirds of its 120s lease"):
+        with scope.phase("fault"):
+            pytest.fail("a fault started on a stale lock")
+    with scope.phase("recover"):                 # what is not a fault goes on
+        pass
+    a.renew_once()
+    a.check_held()                               # renewed: faults may start again
+
+
+def test_a_lost_lock_refuses_every_fault():
+    store, clock = FakeLeases(), FakeClock()
+    a, _, _ = holder(store, clock)
+    scope = Scope(run=Run("run-a", 1, log=lambda line: None), clients=None, guard=None, journal=None,
+                  cleanups=None, name="scenario", lock=a)
+    store.put("run-b", T0)
+    a.renew_once()
+    with pytest.raises(LockLost):
+        with scope.phase("fault"):
+            pytest.fail("a fault started without the lock")
 
 
 # --- the calls: every one with a request timeout, every write conditioned -------------------------
