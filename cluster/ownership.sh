@@ -6,9 +6,10 @@
 # another container (a user's, or one made after the cache was wiped) is not kubedrill's: it is
 # never used, repaired, recreated or deleted here.
 #
-# The drill lock is a Lease in the cluster (kubedrill.guard.DrillLock) that a live drill renews;
-# `python -m kubedrill.lock` reads it and exits 0 when no live drill holds it, 3 when one does,
-# 2 when it cannot be read.
+# The drill lock is a Lease in the cluster (kubedrill.lock.DrillLock) that a live drill renews;
+# `python -m kubedrill.lock` watches it and exits 0 when no live drill holds it (no lease, or one
+# that stays unchanged for its whole duration: up to about 2 minutes), 3 when one does (it is
+# renewed while watched), 2 when it cannot be read. Its last line says which.
 
 record_dir="$CACHE/clusters/$NAME"
 record="$record_dir/created"
@@ -65,7 +66,9 @@ refuse_if_a_drill_holds_it() { # $1: what is about to be done
   fi
   [[ -x $PY ]] || die "kubedrill's virtualenv ($PY) is missing, so the drill lock cannot be read before $1; run 'make venv', then again."
   local out rc=0
+  log "reading the drill lock before $1 (a lease that no drill renews counts as free once it stayed unchanged for its whole duration)"
   out=$("$PY" -m kubedrill.lock --context "$CONTEXT" 2>&1) || rc=$?
+  out=${out##*$'\n'}
   case $rc in
     0) return 0 ;;
     3) die "${out#kubedrill: }: not $1 under that drill; run again once it has ended." ;;

@@ -41,8 +41,15 @@ class Timeouts:
     verify_s: float = 60.0       # a verification step (exec, oracle read)
     delete_s: float = 180.0      # an object (namespace) is gone after delete
     node_s: float = 300.0        # a node returns Ready after its container is started
-    lock_s: float = 60.0         # waiting for the drill lock of another run to expire
+    # the default of --wait-for-lock: how long a run waits for the drill lock another run holds.
+    # A lease no drill renews is taken over only once seen unchanged for its whole duration, so
+    # this is the lease and two retry periods (kubedrill.guard): a gone run's lock is taken by the
+    # next run, a live one's refused after that wait
+    lock_s: float = 152.0
     lease_duration_s: float = 120.0  # drill lock lease duration (renewed while the run lives)
+
+    # the lock's lease and its wait are about another run, not this machine's speed: not scaled
+    UNSCALED = ("lock_s", "lease_duration_s")
 
     def scaled(self, factor: float) -> "Timeouts":
         low, high = TIMEOUT_SCALE_RANGE
@@ -50,7 +57,7 @@ class Timeouts:
             raise UsageError(f"timeout scale must be a number from {low:g} to {high:g}, got {factor!r}")
         return dataclasses.replace(
             self, **{f.name: getattr(self, f.name) * factor for f in fields(self)
-                     if f.name != "lease_duration_s"}
+                     if f.name not in self.UNSCALED}
         )
 
 
@@ -124,6 +131,25 @@ def parse_timeout_scale(text: str | float | None) -> float:
     low, high = TIMEOUT_SCALE_RANGE
     if not low <= value <= high:   # NaN and infinity included
         raise UsageError(f"--timeout-scale: expected a number from {low:g} to {high:g}, got {text!r}")
+    return value
+
+
+# --wait-for-lock: from 0 (one look) to a day
+WAIT_FOR_LOCK_MAX_S = 86400.0
+
+
+def parse_wait_for_lock(text: str | float | None, default: float) -> float:
+    """--wait-for-lock SECONDS: how long to wait for a drill lock another run holds (``default``
+    when not given; 0 fails at once)."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"--wait-for-lock: expected a number of seconds, got {text!r}") from None
+    if not 0 <= value <= WAIT_FOR_LOCK_MAX_S:   # NaN and infinity included
+        raise UsageError(f"--wait-for-lock: expected a number of seconds from 0 to {WAIT_FOR_LOCK_MAX_S:g}, "
+                         f"got {text!r}")
     return value
 
 

@@ -22,15 +22,23 @@ class GuardRefused(KubedrillError):
 
 
 class LockHeld(KubedrillError):
-    """Another drill holds the cluster-wide drill lock."""
+    """Another drill holds the cluster-wide drill lock: its lease was not seen unchanged for its
+    full duration (``expires_in_s``: what is left of it, on this host's clock, unless renewed)."""
 
-    def __init__(self, holder: str, expires_in_s: float):
+    def __init__(self, holder: str, expires_in_s: float, watched_s: float | None = None):
         self.holder = holder
         self.expires_in_s = expires_in_s
+        self.watched_s = watched_s
+        watched = "" if watched_s is None else f" (waited {watched_s:.0f}s; --wait-for-lock SECONDS waits longer)"
         super().__init__(
             f"another drill ({holder}) holds the cluster-wide drill lock; "
-            f"it expires in {expires_in_s:.0f}s unless renewed"
+            f"it expires in {expires_in_s:.0f}s unless renewed{watched}"
         )
+
+
+class LockLost(KubedrillError):
+    """This run lost the cluster-wide drill lock (someone else wrote its lease, or it could not
+    be renewed before it expired), or its last renewal is too old to inject a new fault."""
 
 
 class WaitTimeout(KubedrillError):

@@ -1,4 +1,4 @@
-"""Safety: context allow-list, ownership labels, namespace scoping, the drill lock.
+"""Safety: context allow-list, ownership labels, namespace scoping, the drill lock's rules.
 
 A destructive action touches only namespaces this run created, or namespaces a drill
 explicitly allows; kube-system and the storage driver's namespace are never targets.
@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Protocol
 
 from kubedrill.errors import GuardRefused, LockHeld, UsageError
 
@@ -179,139 +180,105 @@ class Guard:
             raise GuardRefused(f"refusing to touch node {node!r}: not {what}")
 
 
-# --- drill lock: a Lease with an expiry ---------------------------------------------------
+# --- the drill lock's rules: client-go's leader election (kubedrill.lock takes and renews it) ----
 
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
-
-
-@dataclass(frozen=True)
-class LockState:
-    holder: str
-    renewed: _dt.datetime | None
-    duration_s: float
-
-    def expires_in(self, now: _dt.datetime) -> float:
-        if self.renewed is None:
-            return 0.0
-        return (self.renewed - now).total_seconds() + self.duration_s
-
-    def held_against(self, run_id: str, now: _dt.datetime) -> bool:
-        """Another run holds the lock, and it has not expired (a dead run's lock expires)."""
-        return bool(self.holder) and self.holder != run_id and self.expires_in(now) > 0
+# client-go's defaults as shares of the lease (15 s lease, 10 s renew deadline, 2 s retry period):
+# the holder injects no new fault once its last renewal is older than the renew deadline, and
+# every try (a renewal, a contender's look) comes one retry period after the last
+RENEW_DEADLINE = 2 / 3
+RETRY_PERIOD = 2 / 15
+MIN_LEASE_S = 15
 
 
-def lock_state(lease) -> LockState:
-    spec = lease.spec
-    return LockState(holder=spec.holder_identity or "", renewed=spec.renew_time or spec.acquire_time,
-                     duration_s=float(spec.lease_duration_seconds or 0))
+def retry_period_s(duration_s: float) -> float:
+    return duration_s * RETRY_PERIOD
 
 
-class DrillLock:
-    """Cluster-wide lock: a Lease in ``default`` held by one run, expiring unless renewed."""
-
-    def __init__(self, clients, run_id: str, duration_s: float = 120.0,
-                 namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME):
-        self.clients = clients
-        self.run_id = run_id
-        self.duration_s = int(max(15, duration_s))
-        self.namespace = namespace
-        self.name = name
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.held = False
-
-    def _body(self, resource_version: str | None = None):
-        from kubernetes import client as k8s
-
-        now = _now()
-        return k8s.V1Lease(
-            metadata=k8s.V1ObjectMeta(name=self.name, namespace=self.namespace,
-                                      labels=labels(self.run_id), resource_version=resource_version),
-            spec=k8s.V1LeaseSpec(holder_identity=self.run_id, lease_duration_seconds=self.duration_s,
-                                 acquire_time=now, renew_time=now))
-
-    def acquire(self) -> None:
-        """Take the lock, or take over an expired one; LockHeld when another run holds it."""
-        from kubernetes.client.rest import ApiException
-
-        coord = self.clients.coordination
-        try:
-            coord.create_namespaced_lease(self.namespace, self._body())
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-            current = coord.read_namespaced_lease(self.name, self.namespace)
-            state = lock_state(current)
-            now = _now()
-            if state.held_against(self.run_id, now):
-                raise LockHeld(state.holder, state.expires_in(now)) from None
-            # expired (or ours): take it over; resourceVersion makes the takeover atomic
-            coord.replace_namespaced_lease(self.name, self.namespace,
-                                           self._body(current.metadata.resource_version))
-        self.held = True
-        self._thread = threading.Thread(target=self._renew_loop, name="kubedrill-lock", daemon=True)
-        self._thread.start()
-
-    def _renew_loop(self) -> None:
-        from kubernetes.client.rest import ApiException
-
-        while not self._stop.wait(self.duration_s / 3):
-            try:
-                lease = self.clients.coordination.read_namespaced_lease(self.name, self.namespace)
-                if lease.spec.holder_identity != self.run_id:
-                    return
-                lease.spec.renew_time = _now()
-                self.clients.coordination.replace_namespaced_lease(self.name, self.namespace, lease)
-            except (ApiException, OSError):
-                continue
-
-    def release(self) -> None:
-        """Delete the lease if this run still holds it."""
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-        if not self.held:
-            return
-        release_lease(self.clients, self.run_id, self.namespace, self.name)
-        self.held = False
+def renew_deadline_s(duration_s: float) -> float:
+    return duration_s * RENEW_DEADLINE
 
 
-def check_lock_free(clients, run_id: str = "", namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME) -> None:
-    """LockHeld when a run other than ``run_id`` holds the drill lock (and it has not expired).
-    Reads the lease; changes nothing."""
-    from kubernetes.client.rest import ApiException
-
-    try:
-        lease = clients.coordination.read_namespaced_lease(name, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return
-        raise
-    state, now = lock_state(lease), _now()
-    if state.held_against(run_id, now):
-        raise LockHeld(state.holder, state.expires_in(now))
+def may_inject(renewed_at: float | None, duration_s: float, now: float) -> bool:
+    """The holder may start a new fault: its last successful renewal (sent at ``renewed_at``, on
+    its own monotonic clock) is younger than the renew deadline."""
+    return renewed_at is not None and now - renewed_at < renew_deadline_s(duration_s)
 
 
-def release_lease(clients, run_id: str, namespace: str = LOCK_NAMESPACE, name: str = LOCK_NAME) -> bool:
-    """Delete the drill lock lease when ``run_id`` holds it. True when deleted."""
-    from kubernetes import client as k8s
-    from kubernetes.client.rest import ApiException
+@dataclass
+class Observation:
+    """What a contender saw of a lease another run holds, and since when on its own monotonic
+    clock (client-go's observedRecord and observedTime). The times written in the lease are
+    never compared with this host's clock: only whether the record changed counts. The lease
+    expires once its record has been seen unchanged for its full duration."""
 
-    try:
-        lease = clients.coordination.read_namespaced_lease(name, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    if lease.spec.holder_identity != run_id:
-        return False
-    try:
-        clients.coordination.delete_namespaced_lease(
-            name, namespace, body=k8s.V1DeleteOptions(
-                preconditions=k8s.V1Preconditions(uid=lease.metadata.uid)))
-    except ApiException as exc:
-        if exc.status in (404, 409):
-            return False
-        raise
-    return True
+    record: tuple | None = None
+    since: float = 0.0
+    duration_s: float = 0.0
+
+    def see(self, record: tuple, duration_s: float, now: float) -> bool:
+        """Note a read at ``now``; True when the record changed since the last one (or is the first)."""
+        changed = record != self.record
+        if changed:
+            self.record, self.since = record, now
+        self.duration_s = duration_s
+        return changed
+
+    def unchanged_for(self, now: float) -> float:
+        return now - self.since
+
+    def expires_in(self, now: float) -> float:
+        return self.since + self.duration_s - now
+
+    def expired(self, now: float) -> bool:
+        return self.record is not None and self.expires_in(now) <= 0
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def now(self) -> _dt.datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """This host's clocks: monotonic for every rule, the wall clock only for what the lease says."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> _dt.datetime:
+        return _dt.datetime.now(_dt.timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def live_holder(leases, wait_s: float | None = None, clock: Clock | None = None,
+                progress: Callable[[str], None] | None = None) -> LockHeld | None:
+    """Whether a live drill holds the lock, by a contender's rule: None when there is no lease,
+    no holder, or its record stays unchanged for its full duration on this host's clock (its run
+    is gone); LockHeld when the record changed while watched (its drill renews it) or ``wait_s``
+    ran out first (default: long enough to tell). Errors of the API pass."""
+    clock = clock or SystemClock()
+    observation = Observation()
+    start = clock.monotonic()
+    while True:
+        current = leases.read()
+        now = clock.monotonic()
+        if current is None or not current.holder:
+            return None
+        first = observation.record is None
+        duration = current.duration_s or MIN_LEASE_S
+        if observation.see(current.record, duration, now) and not first:
+            return LockHeld(current.holder, observation.expires_in(now))
+        if observation.expired(now):
+            return None
+        retry = retry_period_s(duration)
+        left = (duration + retry if wait_s is None else wait_s) - (now - start)
+        if left <= 0:
+            return LockHeld(current.holder, observation.expires_in(now))
+        if first and progress is not None:
+            progress(f"kubedrill: the drill lock is held by {current.holder}: watching its lease for up to "
+                     f"{left:.0f}s (a lease no drill renews is free once unchanged for its {duration}s)")
+        clock.sleep(min(retry, left))

@@ -2,7 +2,7 @@
 :class:`Entry`) and the executors that carry each action out when a journal is replayed.
 
 A harness module (layer 5, beside kubedrill.journal, which imports it): the executors act through
-kubedrill.client, kubedrill.docker, kubedrill.guard and kubedrill.k8s.
+kubedrill.client, kubedrill.docker and kubedrill.k8s.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from kubedrill import client as kclient
-from kubedrill import docker, guard
+from kubedrill import docker
 from kubedrill.client import Clients
 from kubedrill.config import Timeouts
-from kubedrill.k8s import namespaces, nodes
+from kubedrill.k8s import leases, namespaces, nodes
 
 # undo actions understood by replay
 DOCKER_START = "docker_start"          # args: container
@@ -108,7 +108,8 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
 
     def release_lease(entry: Entry) -> str:
         a = entry.undo.args
-        if guard.release_lease(clients(entry), entry.run_id, a["namespace"], a["name"]):
+        lease = leases.Leases(clients(entry), a["namespace"], a["name"], {}, timeouts.api_s)
+        if lease.release(entry.run_id):
             return f"released drill lock {a['namespace']}/{a['name']}"
         return f"drill lock {a['namespace']}/{a['name']} was not held by the run"
 

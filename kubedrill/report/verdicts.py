@@ -9,10 +9,12 @@ verdict of a run (its worst class) with its exit code. Never from a message's te
     not recovered       NotRecovered, RecoveryFailed (RestoreFailed), any other WaitTimeout
     fault not injected  FaultNotInjected, FaultFailed
     not applicable      skipped (the reason says why), NotApplicable
-    harness error       ClusterUnreachable, UsageError, GuardRefused, LockHeld, ExecFailed, an error of
+    harness error       ClusterUnreachable, UsageError, GuardRefused, LockHeld, LockLost, ExecFailed, an error of
                         the Kubernetes client or urllib3, anything else; and any failure before the
                         scenario's fault was injected (a setup that failed, a workload that never
-                        deployed: an image missing is not a recovery that failed)
+                        deployed: an image missing is not a recovery that failed); and whatever a
+                        scenario ended as once its run had lost the drill lock (another drill may
+                        have acted beside it), unless skipped or interrupted
     interrupted         the run was stopped before the scenario finished
 
 "Before the fault": in setup, or in the test once a deploy phase began and before the fault
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from typing import Collection, Iterable
 
 from kubedrill.errors import (ClusterUnreachable, DataLost, ExecFailed, FaultFailed, GuardRefused, IdentityLost,
-                              LockHeld, NotApplicable, NotRecovered, ObjectiveExceeded, ObjectiveMissed,
+                              LockHeld, LockLost, NotApplicable, NotRecovered, ObjectiveExceeded, ObjectiveMissed,
                               RecoveryFailed, UsageError, WaitTimeout)
 from kubedrill.report.results import (DATA_LOST, EXIT_CODES, FAULT_NOT_INJECTED, HARNESS_ERROR, IDENTITY_LOST,
                                       INTERRUPTED, NOT_APPLICABLE, NOT_RECOVERED, OBJECTIVE_MISSED, PASSED,
@@ -59,7 +61,7 @@ CLASSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str]
     ((ObjectiveMissed, ObjectiveExceeded), OBJECTIVE_MISSED),
     ((NotRecovered, RecoveryFailed, WaitTimeout), NOT_RECOVERED),
     (FaultFailed, FAULT_NOT_INJECTED),
-    ((ClusterUnreachable, UsageError, GuardRefused, LockHeld, ExecFailed), HARNESS_ERROR),
+    ((ClusterUnreachable, UsageError, GuardRefused, LockHeld, LockLost, ExecFailed), HARNESS_ERROR),
     (AssertionError, OBJECTIVE_MISSED),
 )
 
@@ -126,6 +128,15 @@ def of_outcome(outcome: str, error: BaseException | None = None, skip_reason: st
     return of_failure(error, when, phases)
 
 
+def under_lost_lock(verdict: Verdict, lost: BaseException | None) -> Verdict:
+    """The verdict of a scenario that ended after its run lost the drill lock (``lost``, the
+    LockLost): what it found may be another drill's doing, so it is the lost lock's verdict (a
+    harness error), unless it was skipped or interrupted."""
+    if lost is None or verdict.verdict in (NOT_APPLICABLE, INTERRUPTED):
+        return verdict
+    return of_error(lost)
+
+
 def of_teardown(previous: str | None, failed: Verdict) -> Verdict | None:
     """A failed teardown: None when the scenario's own verdict (``previous``, not passed) stands."""
     if previous is not None and previous != PASSED:
@@ -153,10 +164,12 @@ class RunVerdict:
         return f"{self.code} {self.name}\n"
 
 
-def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False) -> RunVerdict | None:
+def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False,
+           lock_lost: bool = False) -> RunVerdict | None:
     """The verdict of a run whose scenarios got ``classes``: the worst class and its exit code.
     pytest's own 2-5 (interrupted, internal error, usage error, nothing collected) stand. A leak
-    left behind, or a failure pytest saw that no scenario's class shows, is a harness error.
+    left behind, the drill lock lost, or a failure pytest saw that no scenario's class shows, is a
+    harness error.
     None when no scenario ran and pytest's status is its own 0 or 1 (not a drill run)."""
     status = int(pytest_status)
     if status in PYTEST_OWN:
@@ -164,7 +177,7 @@ def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False) -> R
     found = list(classes)
     if not found:
         return None
-    if leaks or (status == PYTEST_FAILED and worst(found) == PASSED):
+    if leaks or lock_lost or (status == PYTEST_FAILED and worst(found) == PASSED):
         found.append(HARNESS_ERROR)
     verdict = worst(found)
     return RunVerdict(EXIT_CODES[verdict], verdict)

@@ -47,7 +47,7 @@ def test_a_second_make_drill_is_refused_and_the_first_drills_stopped_node_stays_
     assert "starting it" not in out and "deleting and creating it anew" not in out, out[-3000:]
     assert stopped_nodes(clients) == stopped  # the first drill's fault is still in place
     # the scenarios run directly (no cluster step): refused by the lock, a usage error
-    third = drill("scenarios/")
+    third = drill("scenarios/", "--wait-for-lock", "0")
     assert third.run() == 4, third.output[-3000:]
     assert (third.tmp / "reports" / "verdict").read_text() == "4 usage error\n"
     assert f"ERROR: kubedrill: another drill ({run_id}) holds the cluster-wide drill lock" in third.output

@@ -113,3 +113,15 @@ def test_collect_only_lists_scenarios_without_touching_any_cluster(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod" in proc.stdout
     assert not state.exists()
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("soon", "--wait-for-lock: expected a number of seconds, got 'soon'"),
+    ("-5", "--wait-for-lock: expected a number of seconds from 0 to 86400, got '-5'"),
+    ("nan", "--wait-for-lock: expected a number of seconds from 0 to 86400, got 'nan'"),
+])
+def test_a_bad_wait_for_lock_is_one_line_and_exit_4(tmp_path, value, fragment):
+    proc, state = drill(tmp_path, "--wait-for-lock", value)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert_one_line(proc, fragment)
+    assert not state.exists()

@@ -107,10 +107,19 @@ def test_labels_carry_managed_by_and_run_id():
     assert guard.run_selector("r9") == "app.kubernetes.io/managed-by=kubedrill,kubedrill.io/run-id=r9"
 
 
-def test_lock_expiry_arithmetic():
-    import datetime as dt
+def test_lock_observation_arithmetic_is_on_the_contenders_own_clock():
+    seen = guard.Observation()
+    assert not seen.expired(0.0)                       # nothing seen yet
+    assert seen.see(("other", "renewed at 10:00"), 120, now=500.0)
+    assert not seen.see(("other", "renewed at 10:00"), 120, now=520.0)
+    assert seen.expires_in(520.0) == pytest.approx(100) and seen.unchanged_for(520.0) == 20
+    assert seen.expired(620.0)
+    assert seen.see(("other", "renewed at 10:02"), 120, now=620.0)   # renewed: watched anew
+    assert seen.expires_in(620.0) == 120
 
-    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    st = guard.LockState("other", t0, 120)
-    assert st.expires_in(t0 + dt.timedelta(seconds=20)) == pytest.approx(100)
-    assert st.expires_in(t0 + dt.timedelta(seconds=200)) < 0
+
+def test_the_holder_injects_no_fault_past_two_thirds_of_its_lease():
+    assert guard.may_inject(100.0, 120, 179.9)
+    assert not guard.may_inject(100.0, 120, 180.0)
+    assert not guard.may_inject(None, 120, 0.0)
+    assert guard.retry_period_s(15) == pytest.approx(2) and guard.renew_deadline_s(15) == pytest.approx(10)

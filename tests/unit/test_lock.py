@@ -1,5 +1,6 @@
 """The drill lock as the shell steps read it (``python -m kubedrill.lock``), and whose lock
-counts as held. No cluster: the server here does not answer."""
+counts as held: by a contender's rule, on a fake clock (a lease is free once seen unchanged for
+its full duration, whatever its renewTime says). No cluster: the server here does not answer."""
 
 import datetime as dt
 import subprocess
@@ -7,18 +8,35 @@ import sys
 from pathlib import Path
 
 from kubedrill import guard
+from tests.unit.lease_fakes import T0, FakeClock, FakeLeases
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def test_a_live_lock_of_another_run_is_held_an_expired_or_own_one_is_not():
-    lock = guard.LockState("1130t093653-e178", T0, 120)
-    assert lock.held_against("", T0 + dt.timedelta(seconds=30))
-    assert lock.held_against("other-run", T0 + dt.timedelta(seconds=119))
-    assert not lock.held_against("", T0 + dt.timedelta(seconds=121))          # its run is gone
-    assert not lock.held_against("1130t093653-e178", T0)                       # our own
-    assert not guard.LockState("", T0, 120).held_against("", T0)               # no holder
+def test_no_lease_or_no_holder_is_free_at_once():
+    store, clock = FakeLeases(), FakeClock()
+    assert guard.live_holder(store, clock=clock) is None
+    store.put("", T0)
+    assert guard.live_holder(store, clock=clock) is None and clock.slept == []
+
+
+def test_a_lease_renewed_while_watched_is_held_by_a_live_drill():
+    store, clock = FakeLeases(), FakeClock()
+    store.put("1130t093653-e178", T0 - dt.timedelta(days=3))     # its renewTime says nothing here
+    clock.while_sleeping = lambda t: store.put("1130t093653-e178", T0 + dt.timedelta(seconds=t))
+    held = guard.live_holder(store, clock=clock)
+    assert held is not None and held.holder == "1130t093653-e178"
+    assert clock.t - 1000 <= guard.retry_period_s(120)          # told at the first renewal seen
+
+
+def test_a_lease_unchanged_for_its_full_duration_is_free_and_a_shorter_watch_says_held():
+    store, clock = FakeLeases(), FakeClock()
+    store.put("gone-run", T0 + dt.timedelta(hours=2), duration_s=120)   # even a renewTime ahead of us
+    lines = []
+    assert guard.live_holder(store, clock=clock, progress=lines.append) is None
+    assert 120 <= clock.t - 1000 <= 120 + guard.retry_period_s(120) and len(lines) == 1
+    held = guard.live_holder(store, wait_s=30, clock=FakeClock())
+    assert held is not None and held.expires_in_s == 120 - 30
 
 
 def test_a_lock_that_cannot_be_read_is_exit_2_and_one_line(tmp_path):

@@ -101,3 +101,24 @@ def test_pause_points():
         config.parse_pause_at("lunch")
     with pytest.raises(UsageError):
         config.parse_pause_at("fault:middle")
+
+
+@pytest.mark.parametrize("text, seconds", [(None, Timeouts().lock_s), ("0", 0.0), ("30", 30.0), ("2.5", 2.5),
+                                           ("86400", 86400.0)])
+def test_wait_for_lock_is_seconds_from_zero_to_a_day(text, seconds):
+    assert config.parse_wait_for_lock(text, Timeouts().lock_s) == seconds
+
+
+@pytest.mark.parametrize("text", ["-1", "abc", "", "nan", "inf", "1e308", "86401"])
+def test_bad_wait_for_lock_is_refused(text):
+    with pytest.raises(UsageError, match=r"^--wait-for-lock: expected a number of seconds") as err:
+        config.parse_wait_for_lock(text, Timeouts().lock_s)
+    assert "\n" not in str(err.value)
+
+
+def test_the_lock_wait_defaults_to_a_lease_and_two_retries_and_is_not_scaled():
+    from kubedrill import guard
+
+    t = Timeouts()
+    assert t.lock_s >= t.lease_duration_s + 2 * guard.retry_period_s(t.lease_duration_s)
+    assert t.scaled(0.1).lock_s == t.lock_s and t.scaled(10).lock_s == t.lock_s

@@ -107,3 +107,20 @@ def test_the_summary_names_each_failure_and_the_runs_verdict():
     assert "not applicable: scenarios/test_a.py::test_drain: needs --node-fault=drain" in text
     assert f"verdict: not applicable (exit 14; {Path('reports') / 'verdict'})" in text
     assert not any("test_ok:" in t for t in text)
+
+
+def test_a_run_that_lost_its_drill_lock_stops_after_the_scenario_and_is_a_harness_error(tmp_path):
+    from fixtures import cluster
+    from fixtures.state import state_key
+    from kubedrill.errors import LockLost
+
+    lost = LockLost("lost the drill lock default/kubedrill-drill-lock: run-b holds it now")
+    config = drill_config(tmp_path, [report.PASSED])
+    config.stash[state_key].lock = SimpleNamespace(lost=None)
+    assert outcomes.run_verdict(config, 0).line() == "0 passed\n"
+    config.stash[state_key].lock = SimpleNamespace(lost=lost)
+    assert outcomes.lock_lost(config.stash[state_key]) is lost
+    assert outcomes.run_verdict(config, 0).line() == "15 harness error\n"
+    session = SimpleNamespace(shouldfail=False)
+    cluster.stop_after_this_test(session)(lost)
+    assert session.shouldfail == f"kubedrill: {lost}"

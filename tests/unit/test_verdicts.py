@@ -8,7 +8,7 @@ import urllib3
 from kubernetes.client.rest import ApiException
 
 from kubedrill.errors import (ClusterUnreachable, DataLost, ExecFailed, FaultFailed, FaultNotInjected, GuardRefused,
-                              IdentityLost, LockHeld, NotApplicable, NotRecovered, ObjectiveExceeded, ObjectiveMissed,
+                              IdentityLost, LockHeld, LockLost, NotApplicable, NotRecovered, ObjectiveExceeded, ObjectiveMissed,
                               RecoveryFailed, RestoreFailed, SnapshotNotReady, UsageError, VolumeLost, WaitTimeout)
 from kubedrill.report import results as report
 from kubedrill.report import verdicts
@@ -36,6 +36,7 @@ AFTER_THE_FAULT = frozenset({"deploy", "fault", "recover"})
     (UsageError("bad option"), report.HARNESS_ERROR),
     (GuardRefused("kube-system"), report.HARNESS_ERROR),
     (LockHeld("another run", 30), report.HARNESS_ERROR),
+    (LockLost("lost the drill lock default/kubedrill-drill-lock: run-b holds it now"), report.HARNESS_ERROR),
     (ExecFailed("exit 1"), report.HARNESS_ERROR),
     (ApiException(status=500, reason="Internal Server Error"), report.HARNESS_ERROR),
     (urllib3.exceptions.MaxRetryError(None, "/api", "refused"), report.HARNESS_ERROR),
@@ -163,3 +164,18 @@ def test_the_run_notes_which_phases_a_scenario_began():
     assert run.phases_begun("test_a") == {"deploy", "fault"} and run.phases_begun("test_b") == set()
     run.forget_phases("test_a")   # the scenario runs again (or another of the same name)
     assert run.phases_begun("test_a") == set()
+
+
+def test_a_scenario_ending_after_the_lock_was_lost_is_a_harness_error_whatever_it_found():
+    lost = LockLost("lost the drill lock default/kubedrill-drill-lock: not renewed for 120s")
+    for found in (verdicts.Verdict(report.DATA_LOST, "records missing"), verdicts.Verdict(report.PASSED, ""),
+                  verdicts.Verdict(report.NOT_RECOVERED, "3/3 Ready never")):
+        assert verdicts.under_lost_lock(found, lost) == verdicts.Verdict(report.HARNESS_ERROR, str(lost))
+        assert verdicts.under_lost_lock(found, None) == found
+    for kept in (verdicts.Verdict(report.NOT_APPLICABLE, "skipped"), verdicts.Verdict(report.INTERRUPTED, "SIGINT")):
+        assert verdicts.under_lost_lock(kept, lost) == kept
+
+
+def test_a_run_that_lost_its_lock_is_a_harness_error_at_least():
+    assert verdicts.of_run(["passed"], 0, lock_lost=True) == verdicts.RunVerdict(15, "harness error")
+    assert verdicts.of_run(["passed"], 1, lock_lost=True) == verdicts.RunVerdict(15, "harness error")
