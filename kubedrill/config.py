@@ -268,15 +268,30 @@ def _objective_name(name: str, where: str) -> str:
     return name
 
 
+# the undo actions a fault journal knows (kubedrill.undo): KUBEDRILL_PAUSE_AT=intent:<action> and
+# resolve:<action> name the journal's own points
+JOURNAL_ACTIONS = ("docker_start", "remove_taint", "delete_namespace", "release_lease", "nothing", "uncordon",
+                   "reclaim_volume")
+JOURNAL_POINTS = ("intent", "resolve")
+
+
 def parse_pause_at(text: str | None) -> tuple[str, str] | None:
-    """KUBEDRILL_PAUSE_AT=<phase>[:start|:end] -> (phase, where)."""
+    """KUBEDRILL_PAUSE_AT -> (point, where): ``<phase>[:start|:end]`` (a scenario phase), or
+    ``intent:<action>`` (just after the first journal intent with that undo action is on disk,
+    before its fault acts) or ``resolve:<action>`` (just before the first such entry is recorded
+    as undone, after its undo acted)."""
     if not text:
         return None
     phase, colon, where = text.partition(":")
+    if phase in JOURNAL_POINTS:
+        if where not in JOURNAL_ACTIONS:
+            raise UsageError(f"KUBEDRILL_PAUSE_AT: {phase}: expected one of {', '.join(JOURNAL_ACTIONS)}, "
+                             f"got {text!r}")
+        return phase, where
     if not colon:
         where = "start"
     if phase not in PHASES or where not in ("start", "end"):   # "deploy:" names no point
         raise UsageError(
             f"KUBEDRILL_PAUSE_AT: expected one of {', '.join(PHASES)} with optional :start or :end, "
-            f"got {text!r}")
+            f"or intent:<undo action> or resolve:<undo action>, got {text!r}")
     return phase, where

@@ -41,6 +41,11 @@ class LockLost(KubedrillError):
     be renewed before it expired), or its last renewal is too old to inject a new fault."""
 
 
+class JournalUnwritable(KubedrillError):
+    """The fault journal cannot be written (a full or read-only filesystem): no fault is injected
+    without its journal line."""
+
+
 class WaitTimeout(KubedrillError):
     """A wait reached its deadline. Carries the last state it observed."""
 

@@ -22,11 +22,9 @@ so ``journal.Undo(journal.NOTHING, ...)`` reads as before.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -36,11 +34,12 @@ from typing import Callable, Iterable, Mapping
 from kubedrill import journalfile
 from kubedrill.config import parse_timeout_scale
 from kubedrill.errors import KubedrillError, UsageError
-from kubedrill.journalfile import ALIVE, FORGOTTEN, HOW_TO_FORGET, UNKNOWN, BadLine, JournalFile, liveness, read
-from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RELEASE_LEASE, REMOVE_TAINT, UNCORDON, Entry,
-                            Executor, Undo, default_executors)
+from kubedrill.journalfile import (ALIVE, FORGOTTEN, HOW_TO_FORGET, UNKNOWN, BadLine, JournalFile, append,
+                                   check_state_dir, liveness, read)
+from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RECLAIM_VOLUME, RELEASE_LEASE, REMOVE_TAINT,
+                            UNCORDON, Entry, Executor, Undo, default_executors)
 
-__all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON",
+__all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON", "RECLAIM_VOLUME",
            "Undo", "Entry", "Executor", "Journal", "JournalFile", "BadLine", "ReplayReport", "state_dir",
            "check_state_dir", "journal_dir", "read", "journals", "liveness", "replay", "forget",
            "default_executors", "main", "FORGOTTEN"]
@@ -53,39 +52,8 @@ def state_dir() -> Path:
     return Path(os.environ.get("KUBEDRILL_STATE_DIR") or ".kubedrill").expanduser().absolute()
 
 
-def check_state_dir(directory: Path) -> Path:
-    """``directory`` when the journal can be written under it; creates nothing (a probe file in
-    the nearest existing directory on its path comes and goes). UsageError naming it otherwise."""
-    existing = directory / "journal"
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    why = None if existing.is_dir() else f"{existing} is not a directory"
-    if why is None:
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".kubedrill-probe-", dir=existing)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            why = f"{exc.strerror or exc}: {existing}"
-    if why:
-        raise UsageError(f"state directory {directory} is not writable ({why}); "
-                         "expected a writable directory (KUBEDRILL_STATE_DIR)")
-    return directory
-
-
 def journal_dir() -> Path:
     return state_dir() / "journal"
-
-
-def _append(path: Path, obj: dict) -> None:
-    # ``op`` first: a line torn by a crash still says what it was (kubedrill.journalfile)
-    line = (json.dumps({"op": obj["op"], **{k: obj[k] for k in sorted(obj) if k != "op"}}) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Journal:
@@ -104,6 +72,8 @@ class Journal:
         self._lock = threading.Lock()
         self._pending: dict[int, Entry] = {e.id: e for e in pending}
         self._next = max(self._pending, default=0) + 1
+        # KUBEDRILL_PAUSE_AT=intent:<action> / resolve:<action> (kubedrill.run.Run.pause_point)
+        self.pause: Callable[[str, str], None] = lambda point, action: None
 
     def record(self, what: str, undo: Undo) -> Entry:
         """Write (and fsync) what is about to happen and how to undo it. Call BEFORE acting."""
@@ -112,20 +82,23 @@ class Journal:
             entry = Entry(self._next, self.run_id, what, undo, self.kubeconfig, self.context,
                           os.getpid(), socket.gethostname(), time.time(), self.holder)
             self._next += 1
-            _append(self.path, {"op": "intent", "id": entry.id, "run_id": entry.run_id,
+            append(self.path, {"op": "intent", "id": entry.id, "run_id": entry.run_id,
                                 "what": what, "undo": undo.as_dict(), "kubeconfig": entry.kubeconfig,
                                 "context": entry.context, "pid": entry.pid, "host": entry.host,
                                 "holder": entry.holder, "ts": entry.ts})
             self._pending[entry.id] = entry
-            return entry
+        self.pause("intent", undo.action)   # the intent is on disk, its fault has not acted
+        return entry
 
     def resolve(self, entry: Entry, note: str = "") -> None:
         """The fault was undone (or the object cleaned up): the entry needs no replay. ``note``:
         why, when it was not undone (FORGOTTEN)."""
+        if self.is_pending(entry):
+            self.pause("resolve", entry.undo.action)   # undone, not yet recorded as undone
         with self._lock:
             if entry.id not in self._pending:
                 return
-            _append(self.path, {"op": "resolved", "id": entry.id, **_by(note)})
+            append(self.path, {"op": "resolved", "id": entry.id, **_by(note)})
             del self._pending[entry.id]
 
     def pending(self) -> tuple[Entry, ...]:
@@ -170,7 +143,7 @@ class ReplayReport:
 
 def forget_line(path: Path, b: BadLine) -> None:
     """Release an unreadable line (FORGOTTEN): later replays no longer report it as lost."""
-    _append(path, {"op": "resolved", "line": b.number, **_by(FORGOTTEN)})
+    append(path, {"op": "resolved", "line": b.number, **_by(FORGOTTEN)})
 
 
 def replay(directory: Path | str | None = None, executors: Mapping[str, Executor] | None = None,

@@ -1,5 +1,6 @@
-"""Reading a fault journal file back: its pending entries, every line it could not read (with its
-file and line number; one that may have been an intent means an undo may be lost), who wrote it
+"""A fault journal file: where it may be written (``check_state_dir``), a record appended and
+fsynced (``append``), and reading it back: its pending entries, every line it could not read (with
+its file and line number; one that may have been an intent means an undo may be lost), who wrote it
 (run id, the drill lock's holder identity, host, pid) and whether that writer still runs.
 
 Layer 5, beside kubedrill.journal, which writes and replays journals and re-exports these names.
@@ -10,10 +11,53 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubedrill.errors import JournalUnwritable, UsageError
 from kubedrill.undo import Entry
+
+
+def check_state_dir(directory: Path) -> Path:
+    """``directory`` when the journal can be written under it; creates nothing (a probe file in
+    the nearest existing directory on its path comes and goes). UsageError naming it otherwise."""
+    existing = directory / "journal"
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    why = None if existing.is_dir() else f"{existing} is not a directory"
+    if why is None:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".kubedrill-probe-", dir=existing)
+            try:   # a byte written and synced: a full filesystem is found now, not at the first fault
+                os.write(fd, b"\n")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:
+            why = f"{exc.strerror or exc}: {existing}"
+    if why:
+        raise UsageError(f"state directory {directory} is not writable ({why}); "
+                         "expected a writable directory (KUBEDRILL_STATE_DIR)")
+    return directory
+
+
+def append(path: Path, obj: dict) -> None:
+    """Append one record as a line (``op`` first: a line torn by a crash still says what it was),
+    written and fsynced before returning; JournalUnwritable when it cannot be (a full filesystem)."""
+    line = (json.dumps({"op": obj["op"], **{k: obj[k] for k in sorted(obj) if k != "op"}}) + "\n").encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.write(fd, line) != len(line):
+                raise OSError(28, "short write: the filesystem is full")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise JournalUnwritable(f"cannot write the fault journal {path}: {exc.strerror or exc}; nothing is done "
+                                "without its journal line") from None
 
 # the liveness of a journal's writer
 ALIVE, DEAD, UNKNOWN = "alive", "dead", "unknown"

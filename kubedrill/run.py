@@ -6,7 +6,9 @@ Phases of a scenario (each logged as it starts and ends, and noted as begun for 
 
 ``KUBEDRILL_PAUSE_AT=<phase>[:start|:end]`` makes the run stop at that point: it appends
 ``paused <phase>:<where> <pid> <run id>`` to ``$KUBEDRILL_PAUSE_FILE`` (a FIFO or a file) and blocks
-until a signal arrives. Tests use it to interrupt a run at an exact point.
+until a signal arrives: SIGUSR1 resumes it, SIGINT/SIGTERM interrupt it. Tests use it to interrupt
+(or kill) a run at an exact point. The fault journal has points of its own: ``intent:<undo action>``
+and ``resolve:<undo action>`` (kubedrill.config.parse_pause_at).
 """
 
 from __future__ import annotations
@@ -242,5 +244,13 @@ class Run:
                 os.write(fd, line)
             finally:
                 os.close(fd)
-        self.log(f"paused at {phase}:{where} (KUBEDRILL_PAUSE_AT); waiting for a signal")
-        threading.Event().wait()  # blocks until a signal handler raises
+        self.log(f"paused at {phase}:{where} (KUBEDRILL_PAUSE_AT); waiting for a signal (SIGUSR1 resumes)")
+        resume = threading.Event()   # set by SIGUSR1; SIGINT/SIGTERM raise out of the wait
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGUSR1, lambda *_: resume.set()) if main else None
+        try:
+            resume.wait()
+        finally:
+            if main:
+                signal.signal(signal.SIGUSR1, previous)
+        self.log(f"resumed at {phase}:{where}")

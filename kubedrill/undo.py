@@ -14,7 +14,7 @@ from kubedrill import client as kclient
 from kubedrill import docker
 from kubedrill.client import Clients
 from kubedrill.config import Timeouts
-from kubedrill.k8s import leases, namespaces, nodes
+from kubedrill.k8s import claims, leases, namespaces, nodes
 
 # undo actions understood by replay
 DOCKER_START = "docker_start"          # args: container
@@ -23,6 +23,7 @@ DELETE_NAMESPACE = "delete_namespace"  # args: namespace
 RELEASE_LEASE = "release_lease"        # args: namespace, name
 NOTHING = "nothing"                    # e.g. a deleted pod: its owner recreates it; args: owner
 UNCORDON = "uncordon"                  # args: node (a drain's cordon)
+RECLAIM_VOLUME = "reclaim_volume"      # args: pv (a volume provisioned for a run's claim)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
         c = clients(entry)
         gone_already = namespaces.delete(c, ns, run_id=entry.run_id)
         namespaces.wait_gone(c, ns, timeouts.delete_s)
+        claims.wait_deleting_volumes_gone(c, ns, timeouts.delete_s)
         return f"namespace {ns} was already gone" if gone_already else f"deleted namespace {ns}"
 
     def release_lease(entry: Entry) -> str:
@@ -121,6 +123,22 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
         changed = nodes.set_unschedulable(clients(entry), node, False)
         return f"uncordoned node {node}" if changed else f"node {node} was already schedulable"
 
+    def reclaim_volume(entry: Entry) -> str:
+        """A volume provisioned for a run's claim: Delete policy (a Retain volume would outlive
+        its claim), deleted when no claim holds it any more, waited for until gone."""
+        name = entry.undo.args["pv"]
+        c = clients(entry)
+        if not claims.set_reclaim_policy(c, name, "Delete"):
+            return f"volume {name} was already gone"
+        pv = claims.pv_info(c, name)
+        if pv.phase == "Available":   # no claim will release it: nothing else reclaims it
+            claims.delete_pv(c, name)
+        elif pv.claim_namespace and namespaces.exists(c, pv.claim_namespace):
+            return (f"volume {name} is still bound to claim {pv.claim_namespace}/{pv.claim_name}: set to Delete, "
+                    "it goes with its claim")
+        claims.wait_pv_gone(c, name, timeouts.delete_s)
+        return f"reclaimed volume {name}"
+
     return {DOCKER_START: docker_start, REMOVE_TAINT: remove_taint,
             DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing,
-            UNCORDON: uncordon}
+            UNCORDON: uncordon, RECLAIM_VOLUME: reclaim_volume}

@@ -72,6 +72,7 @@ class DataVolume:
         self.pod = pod
         self.storage_class = storage_class
         self.volume_name: str | None = None
+        self.entry: journal.Entry | None = None   # the journal's record of the volume (reclaim_volume)
         self.released_at: float | None = None
 
     def __repr__(self) -> str:
@@ -269,8 +270,13 @@ def _create_claim(s: Scope, claim: str, pod: str, storage_class: str,
     handle.volume_name = volume_name
     created = claims.create_claim(c, ns, claims.claim_manifest(claim, labels, CLAIM_SIZE, storage_class,
                                                                volume_name=volume_name))
+    def cleanup() -> None:
+        reclaim(s, claim, handle.volume_name)
+        if handle.entry is not None:
+            s.journal.resolve(handle.entry)
+
     s.cleanups.defer(f"delete claim {ns}/{claim} and the volume provisioned for it, whatever its reclaim policy",
-                     lambda: reclaim(s, claim, handle.volume_name))
+                     cleanup)
     return handle, created
 
 
@@ -314,6 +320,9 @@ def create(scope: Scope, name: str, storage_class: str) -> DataVolume:
                 f"(a pre-made volume of class {storage_class}): kubedrill does not drill or reclaim a volume it "
                 "did not make; the volume is left as it is, with its own reclaim policy")
         vol.volume_name = bound  # provisioned for the claim: the cleanup reclaims it
+        # journalled: a Retain volume outlives its claim and namespace, a crashed run's replay reclaims it
+        vol.entry = s.journal.record(f"hold volume {bound} for claim {s.namespace}/{name}",
+                                     journal.Undo(journal.RECLAIM_VOLUME, {"pv": bound}, f"reclaim volume {bound}"))
     return vol
 
 
@@ -338,5 +347,4 @@ def reclaim(s: Scope, claim: str, volume_name: str | None = None) -> None:
         return
     if pv.phase == "Available":
         claims.delete_pv(c, name)  # never re-bound: nothing will reclaim it (its directory stays on the node)
-    wait_for(claims.pv_source(c, name), lambda items: Check(not items, "gone" if not items else "present"),
-             description=f"volume {name} to be deleted", timeout_s=s.timeouts.delete_s, progress=s.progress)
+    claims.wait_pv_gone(c, name, s.timeouts.delete_s, s.progress)

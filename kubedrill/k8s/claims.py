@@ -195,6 +195,23 @@ def pv_source(clients, name: str) -> ApiSource:
     return ApiSource(clients.core.list_persistent_volume, field_selector=f"metadata.name={name}")
 
 
+def wait_pv_gone(clients, name: str, timeout_s: float, progress: Progress | None = None) -> None:
+    wait_for(pv_source(clients, name), lambda items: Check(not items, "gone" if not items else "present"),
+             description=f"volume {name} to be deleted", timeout_s=timeout_s, progress=progress)
+
+
+def wait_deleting_volumes_gone(clients, namespace: str, timeout_s: float, progress: Progress | None = None) -> None:
+    """Wait until no volume of Delete policy is left pointing at a claim in ``namespace`` (the
+    namespace is gone: its claims went, their volumes follow). Retain volumes are not waited for."""
+    def check(items: list[dict]) -> Check:
+        left = sorted(pv.name for pv in map(pv_of, items)
+                      if pv.claim_namespace == namespace and pv.reclaim_policy == "Delete")
+        return Check(not left, f"left: {', '.join(left)}" if left else "none left")
+    wait_for(ApiSource(clients.core.list_persistent_volume), check,
+             description=f"the volumes of namespace {namespace}'s claims to be deleted", timeout_s=timeout_s,
+             progress=progress)
+
+
 def provisioned_for(pv_name: str, claim_uid: str) -> bool:
     """Was the volume provisioned for the claim with ``claim_uid``? Dynamic provisioning names a
     volume ``pvc-<claim UID>``; a volume made before the claim (a user's pre-made PV that

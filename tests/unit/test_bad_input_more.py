@@ -25,7 +25,7 @@ from tests.unit.test_bad_input import ROOT, kubeconfig
 NOWHERE = "https://127.0.0.1:1"
 YAML_KUBECONFIG = "a YAML kubeconfig (clusters, contexts, users)"
 PAUSE_EXPECTED = ("KUBEDRILL_PAUSE_AT: expected one of deploy, fault, recover, verify, teardown with "
-                  "optional :start or :end, got ")
+                  "optional :start or :end, or intent:<undo action> or resolve:<undo action>, got ")
 RANDOM_BYTES = random.Random(15).randbytes(512)
 
 
@@ -302,3 +302,23 @@ def test_a_pause_point_without_its_place_is_refused(text):
 def test_a_pause_point_of_deploy_colon_is_one_line_and_exit_4(tmp_path):
     line = refused(tmp_path, env={"KUBEDRILL_PAUSE_AT": "deploy:"})
     assert line == f"ERROR: kubedrill: {PAUSE_EXPECTED}'deploy:'"
+
+
+# --- the journal's own pause points ---------------------------------------------------------------
+
+def test_the_journal_pause_points_name_an_undo_action():
+    assert config.parse_pause_at("intent:docker_start") == ("intent", "docker_start")
+    assert config.parse_pause_at("resolve:reclaim_volume") == ("resolve", "reclaim_volume")
+
+
+@pytest.mark.parametrize("text", ["intent", "intent:", "resolve:start", "intent:docker_stop"])
+def test_a_journal_pause_point_without_a_known_undo_action_is_refused(text):
+    with pytest.raises(UsageError) as err:
+        config.parse_pause_at(text)
+    assert str(err.value) == (f"KUBEDRILL_PAUSE_AT: {text.partition(':')[0]}: expected one of "
+                              f"{', '.join(config.JOURNAL_ACTIONS)}, got {text!r}")
+
+
+def test_the_journal_pause_points_know_every_undo_action_replay_knows():
+    from kubedrill import undo
+    assert sorted(config.JOURNAL_ACTIONS) == sorted(undo.default_executors())

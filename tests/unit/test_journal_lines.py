@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,35 @@ def test_a_journal_whose_only_line_is_torn_is_reported_as_a_lost_intent(tmp_path
     (tmp_path / "r1.jsonl").write_text('{"op": "intent", "context": "kind-x", "h')
     report = journal.replay(tmp_path, OK)
     assert not report.clean and "r1.jsonl:1: unreadable line that may be an intent" in report.lost[0]
+
+
+# --- a journal that cannot be written; the journal's pause points -----------------------------------
+
+def test_a_full_filesystem_is_one_journal_error_and_no_line(tmp_path):
+    from kubedrill.errors import JournalUnwritable
+    from kubedrill.journalfile import append
+
+    with pytest.raises(JournalUnwritable) as err:
+        append(Path("/dev/full"), {"op": "intent", "id": 1})
+    assert str(err.value) == ("cannot write the fault journal /dev/full: No space left on device; nothing is done "
+                              "without its journal line")
+
+
+def test_an_intent_that_cannot_be_written_is_not_pending(tmp_path):
+    from kubedrill.errors import JournalUnwritable
+
+    j = Journal(tmp_path, "run-a")
+    (tmp_path / "run-a.jsonl").mkdir()   # the journal's path is a directory: every write fails
+    with pytest.raises(JournalUnwritable):
+        j.record("stop node container n1", Undo(journal.DOCKER_START, {"container": "n1"}, "docker start n1"))
+    assert j.pending() == ()
+
+
+def test_the_journal_pauses_after_an_intent_is_on_disk_and_before_it_is_resolved(tmp_path):
+    j = Journal(tmp_path, "run-a")
+    seen = []
+    j.pause = lambda point, action: seen.append((point, action, (tmp_path / "run-a.jsonl").read_text().count("\n")))
+    e = j.record("taint node n1", Undo(journal.REMOVE_TAINT, {"node": "n1"}, "remove taint"))
+    j.resolve(e)
+    j.resolve(e)   # resolved already: no second pause
+    assert seen == [("intent", "remove_taint", 1), ("resolve", "remove_taint", 1)]
