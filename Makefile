@@ -62,7 +62,6 @@ endif
 
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	@$(PY) -m kubedrill.journal --replay-if-needed
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(ARGS)
 
 .PHONY: test-unit
@@ -72,6 +71,10 @@ test-unit: venv ## the project's unit tests (no cluster)
 .PHONY: test-e2e
 test-e2e: venv cluster ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
+
+.PHONY: torture
+torture: venv cluster ## the harness's survival torture on the kind cluster (about 90 min; benchmarks/results.md)
+	KUBEDRILL_TORTURE_LOG=$(abspath $(REPORTS))/torture.log $(PY) -m pytest tests/e2e/torture.py -s --durations=0 $(ARGS)
 
 .PHONY: test
 test: ## the project's tests: unit, then e2e on a real kind cluster (does all its own set-up)

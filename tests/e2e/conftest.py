@@ -8,6 +8,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +91,22 @@ class Drill:
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
 
+    def resume(self) -> None:
+        """Let a paused run go on (SIGUSR1), its output read meanwhile so that it never blocks."""
+        self._drain = []   # what came before the pause is in self.output already
+        self.reader = threading.Thread(target=lambda: self._drain.append(self.proc.stdout.read()), daemon=True)
+        self.reader.start()
+        self.proc.send_signal(signal.SIGUSR1)
+
     def finish(self, limit_s: float = 600) -> int:
-        out, _ = self.proc.communicate(timeout=limit_s)
+        if getattr(self, "reader", None) is not None:
+            self.proc.wait(timeout=limit_s)
+            self.reader.join()
+            self.reader = None
+            out = b"".join(self._drain)
+            self._drain = []
+        else:
+            out, _ = self.proc.communicate(timeout=limit_s)
         self.output += out.decode(errors="replace")
         if getattr(self, "fifo_fd", None) is not None:
             os.close(self.fifo_fd)
