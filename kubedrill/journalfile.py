@@ -50,9 +50,19 @@ def append(path: Path, obj: dict) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            if os.write(fd, line) != len(line):
-                raise OSError(28, "short write: the filesystem is full")
-            os.fsync(fd)
+            before = os.fstat(fd).st_size
+            try:
+                if os.write(fd, line) != len(line):
+                    raise OSError(28, "No space left on device")
+                os.fsync(fd)
+            except OSError:
+                # a line written in part (the filesystem filled up) is taken back: its fault never
+                # acts, so no torn intent may make a replay fear a lost undo
+                try:
+                    os.ftruncate(fd, before)
+                except OSError:
+                    pass   # not a regular file (e.g. /dev/full): nothing was kept to take back
+                raise
         finally:
             os.close(fd)
     except OSError as exc:

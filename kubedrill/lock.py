@@ -176,6 +176,19 @@ class DrillLock:
         """This run holds the lock and renewed it less than two thirds of the lease ago."""
         return self.lost is None and guard.may_inject(self._renewed_at, self.duration_s, self.clock.monotonic())
 
+    def unrenewed(self) -> LockLost | None:
+        """Why what a scenario just saw may be an outage of the API server rather than the drill's
+        recovery: the lock is lost, or its last successful renewal is older than two thirds of the
+        lease (the API server has not answered it for that long). None while it is fresh."""
+        if self.lost is not None:
+            return self.lost
+        if self._lease is None or self.may_inject():
+            return None
+        age = self.clock.monotonic() - (self._renewed_at or 0.0)
+        return LockLost(f"the drill lock {self.where} was last renewed {age:.0f}s ago, more than two thirds of "
+                        f"its {self.duration_s}s lease: the API server did not answer, so what the scenario saw "
+                        "may be that outage")
+
     def check_held(self) -> None:
         """Before each fault: LockLost when the lock is lost or its last renewal is too old."""
         if self.lost is not None:

@@ -129,13 +129,20 @@ def of_outcome(outcome: str, error: BaseException | None = None, skip_reason: st
     return of_failure(error, when, phases)
 
 
-def under_lost_lock(verdict: Verdict, lost: BaseException | None) -> Verdict:
+def under_lost_lock(verdict: Verdict, lost: BaseException | None, unrenewed: BaseException | None = None) -> Verdict:
     """The verdict of a scenario that ended after its run lost the drill lock (``lost``, the
     LockLost): what it found may be another drill's doing, so it is the lost lock's verdict (a
-    harness error), unless it was skipped or interrupted."""
-    if lost is None or verdict.verdict in (NOT_APPLICABLE, INTERRUPTED):
+    harness error), unless it was skipped or interrupted. A scenario that failed while the lock
+    went unrenewed for two thirds of its lease (``unrenewed``: the API server did not answer) saw
+    an outage of the API server, not only the drill's recovery: a harness error too, never "data
+    lost" or a missed objective; a pass stands (the recovery was seen whole)."""
+    if verdict.verdict in (NOT_APPLICABLE, INTERRUPTED):
         return verdict
-    return of_error(lost)
+    if lost is not None:
+        return of_error(lost)
+    if unrenewed is not None and verdict.verdict != PASSED:
+        return of_error(unrenewed)
+    return verdict
 
 
 def of_teardown(previous: str | None, failed: Verdict) -> Verdict | None:

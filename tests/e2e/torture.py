@@ -285,18 +285,32 @@ def test_a_full_journal_filesystem_at_start_is_one_line_and_nothing_made(drill, 
     figure(f"journal filesystem full at start: exit {rc}, {errors[0]!r}")
 
 
-def test_a_journal_filesystem_filled_mid_run_stops_the_fault(drill, clients, small_fs):
-    d = drill(PLUMBING, NO_ALLURE, env={"KUBEDRILL_STATE_DIR": str(small_fs)})
+def test_a_journal_filesystem_filled_mid_run_stops_the_fault(drill, clients, small_fs, tmp_path):
+    # tmpfs gives a file whole pages: a line that fits the journal's last page is written even on a
+    # full filesystem (and is then on disk, as it should be). Every intent names the kubeconfig's
+    # path, so a long one makes the fault's intent need a page of its own.
+    deep = tmp_path.joinpath(*["k" * 200] * 5)
+    deep.mkdir(parents=True)
+    kubeconfig = deep / "config"
+    kubeconfig.write_text(Path(clients.kubeconfig).read_text())
+    d = drill(PLUMBING, "--kubeconfig", str(kubeconfig), NO_ALLURE, env={"KUBEDRILL_STATE_DIR": str(small_fs)})
     d.start(pause_at="deploy:end")
     _, run_id = d.wait_paused()
+    (path,) = (small_fs / "journal").glob("*.jsonl")
+    written = path.stat().st_size
+    line = max(len(ln) + 1 for ln in path.read_text().splitlines())
+    assert written % 4096 + line > 4096, f"the next intent ({line} bytes) would fit the page ({written} written)"
     fill(small_fs)
     d.resume()
     rc = d.finish()
     verdict = (d.tmp / "reports" / "verdict").read_text().strip()
     assert verdict.endswith("harness error"), d.output[-4000:]
-    assert "cannot write the fault journal" in d.output and "No space left on device" in d.output
+    errors = [ln for ln in d.output.splitlines() if ln.startswith("harness error: ")]
+    assert len(errors) == 1 and "cannot write the fault journal" in errors[0], d.output[-4000:]
+    assert "No space left on device; nothing is done without its journal line" in errors[0]
     assert "phase injecting the fault: FAILED" in d.output, d.output[-4000:]
+    assert "killed 1 pod(s)" not in d.output, d.output[-4000:]
     (small_fs / "filler").unlink()
     clean_and_check(clients, run_id, small_fs, d.tmp / "reports")
-    figure(f"journal filesystem filled at deploy:end: exit {rc}, verdict {verdict!r}, no fault injected; "
-           "make clean left nothing")
+    figure(f"journal filesystem filled at deploy:end ({written} bytes written, the next line {line}): exit {rc}, "
+           f"verdict {verdict!r}, no fault injected; make clean left nothing")

@@ -310,3 +310,14 @@ def test_every_lease_call_has_a_request_timeout_and_writes_are_conditioned():
     assert coordination.replace_namespaced_lease.call_args.args[2].metadata.resource_version == "7"
     pre = coordination.delete_namespaced_lease.call_args.kwargs["body"].preconditions
     assert (pre.uid, pre.resource_version) == ("u", "7")
+
+
+def test_a_lock_unrenewed_for_two_thirds_of_the_lease_says_why_a_failure_may_be_the_outage():
+    store, clock = FakeLeases(), FakeClock()
+    a, _, _ = holder(store, clock)
+    clock.advance(guard.renew_deadline_s(LEASE) - 0.5)
+    assert a.unrenewed() is None
+    clock.advance(1.0)                           # 80.5 s without a renewal: the API server did not answer
+    assert "the API server did not answer" in str(a.unrenewed()) and a.lost is None
+    a.renew_once()
+    assert a.unrenewed() is None                 # renewed: fresh again

@@ -241,3 +241,18 @@ def test_the_journal_pauses_after_an_intent_is_on_disk_and_before_it_is_resolved
     j.resolve(e)
     j.resolve(e)   # resolved already: no second pause
     assert seen == [("intent", "remove_taint", 1), ("resolve", "remove_taint", 1)]
+
+
+def test_a_line_written_in_part_is_taken_back(tmp_path, monkeypatch):
+    from kubedrill import journalfile
+    from kubedrill.errors import JournalUnwritable
+
+    j = Journal(tmp_path, "run-a")
+    j.record("create namespace kd-a", Undo(journal.DELETE_NAMESPACE, {"namespace": "kd-a"}, "delete kd-a"))
+    before = j.path.read_bytes()
+    real = os.write
+    monkeypatch.setattr(journalfile.os, "write", lambda fd, data: real(fd, data[: len(data) // 2]))
+    with pytest.raises(JournalUnwritable, match="No space left on device"):
+        j.record("stop node container n1", Undo(journal.DOCKER_START, {"container": "n1"}, "docker start n1"))
+    assert j.path.read_bytes() == before   # no torn intent left for a replay to fear
+    assert [e.what for e in j.pending()] == ["create namespace kd-a"]

@@ -179,3 +179,15 @@ def test_a_scenario_ending_after_the_lock_was_lost_is_a_harness_error_whatever_i
 def test_a_run_that_lost_its_lock_is_a_harness_error_at_least():
     assert verdicts.of_run(["passed"], 0, lock_lost=True) == verdicts.RunVerdict(15, "harness error")
     assert verdicts.of_run(["passed"], 1, lock_lost=True) == verdicts.RunVerdict(15, "harness error")
+
+
+def test_a_scenario_failing_while_the_lock_went_unrenewed_is_a_harness_error_and_a_pass_stands():
+    unrenewed = LockLost("the drill lock default/kubedrill-drill-lock was last renewed 96s ago, more than two "
+                         "thirds of its 120s lease: the API server did not answer")
+    for found in (verdicts.Verdict(report.DATA_LOST, "records missing"),
+                  verdicts.Verdict(report.OBJECTIVE_MISSED, "97.7s"),
+                  verdicts.Verdict(report.NOT_RECOVERED, "3/3 Ready never")):
+        assert verdicts.under_lost_lock(found, None, unrenewed) == verdicts.Verdict(report.HARNESS_ERROR,
+                                                                                   str(unrenewed))
+    passed = verdicts.Verdict(report.PASSED, "")
+    assert verdicts.under_lost_lock(passed, None, unrenewed) == passed
