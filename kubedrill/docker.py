@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 
 from kubedrill.errors import FaultFailed, KubedrillError, UsageError
@@ -104,3 +105,24 @@ def stop(container: str, timeout_s: int = 10) -> None:
 
 def start(container: str) -> None:
     cli("start", container)
+
+
+def stopping(container: str, since: float) -> bool:
+    """A stop of ``container`` began after ``since`` (unix seconds) and it has not died yet: the
+    daemon still carries out a ``docker stop`` whose client was killed. Read from the daemon's
+    events (the container's state says "running" until it dies)."""
+    return stop_under_way(cli("events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
+                              "--filter", f"container={container}", "--format", "{{.Action}}",
+                              timeout=30).splitlines())
+
+
+def stop_under_way(actions: list[str]) -> bool:
+    """Whether a container's events (their actions, oldest first) end in a stop not yet done: a
+    kill (the stop's signal) with no die, stop or start after it."""
+    kills = [i for i, action in enumerate(actions) if action.startswith("kill")]
+    return bool(kills) and not any(a.strip() in ("die", "stop", "start") for a in actions[kills[-1] + 1:])
+
+
+def wait_stopped(container: str, timeout_s: float) -> None:
+    """Until ``container`` has stopped (``docker wait``); FaultFailed after ``timeout_s``."""
+    cli("wait", container, timeout=timeout_s)

@@ -73,6 +73,9 @@ class Entry:
 
 Executor = Callable[[Entry], str]
 
+# how long a `docker stop` of a node container can take: its 10 s grace, the kill, and slack
+DOCKER_STOP_S = 90.0
+
 
 def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
     """The real executors: each undoes one action against the cluster (or docker) the entry names."""
@@ -90,7 +93,10 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
     def docker_start(entry: Entry) -> str:
         name = entry.undo.args["container"]
         if docker.is_running(name):
-            return f"node container {name} was already running"
+            if not docker.stopping(name, entry.ts):
+                return f"node container {name} was already running"
+            # the crashed run's `docker stop` is still under way in the daemon: let it end, then start
+            docker.wait_stopped(name, DOCKER_STOP_S)
         docker.start(name)
         return f"started node container {name}"
 

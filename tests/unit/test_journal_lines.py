@@ -256,3 +256,17 @@ def test_a_line_written_in_part_is_taken_back(tmp_path, monkeypatch):
         j.record("stop node container n1", Undo(journal.DOCKER_START, {"container": "n1"}, "docker start n1"))
     assert j.path.read_bytes() == before   # no torn intent left for a replay to fear
     assert [e.what for e in j.pending()] == ["create namespace kd-a"]
+
+
+# --- a node stop the daemon still carries out after its client was killed --------------------------
+
+def test_a_stop_is_under_way_from_its_kill_until_the_container_dies():
+    from kubedrill.docker import stop_under_way
+
+    assert not stop_under_way([])
+    assert not stop_under_way(["exec_start: bash -c true", "exec_die"])
+    assert stop_under_way(["kill"])                                   # SIGTERM sent, still running
+    assert stop_under_way(["kill", "kill"])                           # the grace is over: SIGKILL sent
+    assert not stop_under_way(["kill", "kill", "die", "stop"])        # stopped: start it
+    assert not stop_under_way(["kill", "die", "stop", "start"])       # started again since
+    assert stop_under_way(["kill", "die", "stop", "start", "kill"])   # and a second stop begun
