@@ -40,8 +40,8 @@ def _name(run: Mapping[str, Any]) -> str:
 
 def _why(run: Mapping[str, Any]) -> str:
     lines = [ln.strip() for ln in "".join(run.get("exception") or []).splitlines() if ln.strip()]
-    if lines:
-        return lines[-1]
+    if lines:   # chaoslib wraps what a provider raised: the provider's own error is what says why
+        return lines[-1].removeprefix("chaoslib.exceptions.ActivityFailed: ")
     if "status" not in run:
         return "it never ran (its provider could not be loaded)"
     return f"status {run.get('status')}"
