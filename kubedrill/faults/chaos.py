@@ -1,31 +1,24 @@
-"""Chaos Toolkit experiments, through the same guard as kubedrill's own faults.
-
-Before an experiment runs, every activity (steady-state probes, method, rollbacks) is checked:
-a chaostoolkit-kubernetes activity must name its namespace through its ``ns`` argument, and
-that namespace (and any namespace its selectors name) must be one the run created or one
-explicitly allowed. An activity without ``ns`` would act on ``default`` (the library's
-fallback) or on the whole cluster: it is refused, unless it is a namespace activity naming a
-namespace the run created. Node actions, process and HTTP providers, controls (code that runs
-around every activity) and secrets that pick another cluster are refused (node loss goes
-through kubedrill.faults.nodes, which journals its undo).
+"""Chaos Toolkit experiments, through the same guard as kubedrill's own faults: before an
+experiment runs, every activity (steady-state probes, method, rollbacks) is checked by the
+guard's policy for experiments (kubedrill.policy: what each provider type may do).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from kubedrill import journal as kjournal
-from kubedrill.errors import FaultFailed, GuardRefused, UsageError
+from kubedrill.errors import FaultFailed, UsageError
+from kubedrill.policy import activities, check, controls, namespaces_named  # noqa: F401 - the guard's policy
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+__all__ = ["ExperimentResult", "load", "run_experiment", "activities", "check", "controls", "namespaces_named"]
 
 
 @dataclass(frozen=True)
@@ -44,84 +37,6 @@ def load(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"experiment not found: {p}") from None
     except ValueError as exc:
         raise UsageError(f"experiment {p} is not valid JSON: {exc}") from None
-
-
-def activities(experiment: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    hyp = experiment.get("steady-state-hypothesis") or {}
-    for group in (hyp.get("probes") or [], experiment.get("method") or [], experiment.get("rollbacks") or []):
-        for act in group:
-            if isinstance(act, dict) and "provider" in act:
-                yield act
-
-
-def _substitute(value: Any, configuration: Mapping[str, Any]) -> Any:
-    if isinstance(value, str):
-        return _VAR.sub(lambda m: str(configuration.get(m.group(1), m.group(0))), value)
-    return value
-
-
-def controls(experiment: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """The experiment's controls and those of each activity."""
-    for control in experiment.get("controls") or []:
-        yield control
-    for act in activities(experiment):
-        for control in act.get("controls") or []:
-            yield control
-
-
-def namespaces_named(args: Mapping[str, Any], configuration: Mapping[str, Any]) -> tuple[str, ...]:
-    """The namespaces an activity's arguments name: ``ns``, and the namespaces a Chaos Mesh
-    selector (``namespaces_selectors``, ``target_namespaces_selectors``) points at."""
-    named = [str(_substitute(args["ns"], configuration))] if "ns" in args else []
-    for key, value in args.items():
-        if key.endswith("namespaces_selectors") and value:
-            value = _substitute(value, configuration)
-            named += value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    return tuple(n.strip() for n in named)
-
-
-def check(experiment: Mapping[str, Any], guard, configuration: Mapping[str, Any] | None = None) -> None:
-    """Raise GuardRefused when an activity would touch anything the run may not touch."""
-    conf = {**{k: v for k, v in (experiment.get("configuration") or {}).items() if not isinstance(v, dict)},
-            **(configuration or {})}
-    for control in controls(experiment):
-        raise GuardRefused(f"control {control.get('name', '?')!r}: controls run their own code around every "
-                           "activity, out of the guard's sight; drills allow none")
-    for scope_name, values in (experiment.get("secrets") or {}).items():
-        picked = sorted(k for k in (values or {}) if str(k).startswith("KUBERNETES_"))
-        if picked:
-            raise GuardRefused(f"secrets {scope_name!r} set {', '.join(picked)}: an experiment runs against "
-                               "the drilled context only")
-    for act in activities(experiment):
-        check_activity(act, guard, conf)
-
-
-def check_activity(act: Mapping[str, Any], guard, conf: Mapping[str, Any]) -> None:
-    name = act.get("name", "?")
-    provider = act.get("provider") or {}
-    ptype = provider.get("type")
-    if ptype != "python":
-        raise GuardRefused(f"activity {name!r}: {ptype} providers are not allowed in drills")
-    module = provider.get("module", "")
-    if not module.startswith("chaosk8s."):
-        raise GuardRefused(f"activity {name!r}: module {module!r} is not a chaostoolkit-kubernetes module")
-    if module.startswith("chaosk8s.node"):
-        raise GuardRefused(f"activity {name!r}: node actions go through kubedrill faults (journalled)")
-    args = provider.get("arguments") or {}
-    if "ns" not in args:
-        if module.startswith("chaosk8s.namespace."):
-            target = str(_substitute(args.get("name", ""), conf))
-            if target not in guard.owned:
-                raise GuardRefused(f"activity {name!r}: namespace {target!r} was not created by run "
-                                   f"{guard.run_id}; a namespace activity may only name one it created")
-            return
-        raise GuardRefused(f"activity {name!r} ({module}.{provider.get('func', '?')}) names no namespace: it "
-                           "would act on 'default' or on the whole cluster; give it \"ns\": \"${ns}\"")
-    for ns in namespaces_named(args, conf):
-        if act.get("type") == "action" or module.endswith(".actions"):
-            guard.check_namespace(ns, f"run chaos action {name!r} in")
-        elif not ns or ns in guard.protected_namespaces:
-            raise GuardRefused(f"activity {name!r}: namespace {ns!r} is never a drill target")
 
 
 def run_experiment(scope, path: str | Path, configuration: Mapping[str, Any] | None = None) -> ExperimentResult:

@@ -19,7 +19,8 @@ PLANTED = Path(__file__).resolve().parent / "data" / "planted"
 # lowest first; a module may import its own layer and the layers below (docs/architecture.md)
 KUBEDRILL_LAYERS = (
     ("kubedrill.errors", "kubedrill"),                          # 0 typed errors, __version__
-    ("kubedrill.pins", "kubedrill.defaults", "kubedrill.config", "kubedrill.guard", "kubedrill.checks"),  # 1 pins, timeouts, objectives, safety rules, checks
+    ("kubedrill.pins", "kubedrill.defaults", "kubedrill.config", "kubedrill.guard", "kubedrill.policy",
+     "kubedrill.checks"),                                       # 1 pins, timeouts, objectives, safety rules, checks
     ("kubedrill.wait",),                                        # 2 the one way to wait
     ("kubedrill.k8s",),                                         # 3 one module per kind
     ("kubedrill.docker", "kubedrill.run", "kubedrill.client"),  # 4 harness
@@ -29,6 +30,7 @@ KUBEDRILL_LAYERS = (
     ("kubedrill.workloads",),                                   # 8 sample workloads
     ("kubedrill.faults",),                                      # 9 what breaks things
     ("kubedrill.report",),                                      # 10 results, Allure, HTML, diagnostics
+    ("kubedrill.ctk",),                                         # 11 experiments: extension, verdict, runner
 )
 PLANTED_LAYERS = (("plant", "plant.base"), ("plant.mid",), ("plant.top",))
 

@@ -1,0 +1,111 @@
+"""The kubedrill extension of a Chaos Toolkit experiment, checked against its JSON schema: a good
+one becomes an Extension; each bad one is one line per error (file, path, what is wrong)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from kubedrill.ctk import extension
+from kubedrill.ctk.extension import ExtensionInvalid
+
+FILE = "examples/shop/experiments/kill-web.yaml"
+GOOD = {
+    "name": "kubedrill",
+    "target": {"manifests": ["../manifests"]},
+    "recover": [{"kind": "Deployment", "name": "web", "rto_s": 30},
+                {"kind": "StatefulSet", "selector": "app.kubernetes.io/name=db"}],
+    "data": {"probe": {"sql": {"pod": "db-0", "query": "select count(*) from orders",
+                               "password_secret": {"name": "db", "key": "password"}}, "compare": "prefix"}},
+    "objectives": {"rto_s": 60, "availability": 0.5, "longest_outage_s": 20, "rpo_s": 0},
+    "timeouts": {"deploy_s": 120, "recover_s": 180},
+}
+
+
+def experiment(entry=GOOD, *others):
+    return {"title": "t", "description": "d", "method": [], "extensions": [*others, entry]}
+
+
+def lines(entry) -> tuple[str, ...]:
+    with pytest.raises(ExtensionInvalid) as err:
+        extension.of(experiment(entry), FILE)
+    return err.value.lines
+
+
+def changed(**kw):
+    entry = copy.deepcopy(GOOD)
+    for key, value in kw.items():
+        if value is None:
+            del entry[key]
+        else:
+            entry[key] = value
+    return entry
+
+
+def test_a_good_extension_is_read_whole():
+    ext = extension.of(experiment(GOOD, {"name": "chaostoolkit-reliably"}), FILE)
+    assert ext.target == {"manifests": ["../manifests"]} and ext.existing_namespace == ""
+    assert [w.describe() for w in ext.recover] == ["Deployment web", "StatefulSets app.kubernetes.io/name=db"]
+    assert ext.recover[0].rto_s == 30 and ext.recover[1].rto_s is None
+    assert ext.objectives["rto_s"] == 60 and ext.timeouts == {"deploy_s": 120, "recover_s": 180}
+    assert ext.where == FILE
+
+
+def test_an_existing_namespace_is_the_target_as_it_is():
+    ext = extension.of(experiment(changed(target={"namespace": "shop"})), FILE)
+    assert ext.existing_namespace == "shop"
+
+
+def test_an_experiment_without_the_extension_says_what_is_needed():
+    with pytest.raises(ExtensionInvalid) as err:
+        extension.of({"title": "t", "method": []}, FILE)
+    assert err.value.lines == (f"{FILE}: extensions: no entry named 'kubedrill': kubedrill needs its target and "
+                               "what must recover (schemas/experiment-extension.schema.json)",)
+
+
+def test_two_entries_are_one_too_many():
+    with pytest.raises(ExtensionInvalid, match=r"extensions\[1\]: a second entry named 'kubedrill'; give one"):
+        extension.of({"extensions": [GOOD, GOOD]}, FILE)
+
+
+@pytest.mark.parametrize("entry, expected", [
+    (changed(target=None), [f"{FILE}: extensions[0]: missing 'target'"]),
+    (changed(recover=[]), [f"{FILE}: extensions[0].recover: [] should be non-empty"]),
+    (changed(target={"namespace": "shop", "manifests": ["m"]}),
+     [f"{FILE}: extensions[0].target: give exactly one of namespace, manifests, kustomize or helm"]),
+    (changed(target={}), [f"{FILE}: extensions[0].target: give exactly one of namespace, manifests, kustomize or helm"]),
+    (changed(target={"namespace": "Shop_App"}),
+     [f"{FILE}: extensions[0].target.namespace: 'Shop_App' does not match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"]),
+    (changed(recover=[{"kind": "Deployment"}]),
+     [f"{FILE}: extensions[0].recover[0]: give exactly one of name or selector"]),
+    (changed(recover=[{"kind": "Deployment", "name": "web", "selector": "app=web"}]),
+     [f"{FILE}: extensions[0].recover[0]: give exactly one of name or selector"]),
+    (changed(recover=[{"kind": "Pod", "name": "web"}]),
+     [f"{FILE}: extensions[0].recover[0].kind: 'Pod' is not one of Deployment, StatefulSet, ReplicaSet, "
+      "ReplicationController, DaemonSet"]),
+    (changed(recover=[{"kind": "Deployment", "name": "web", "rto_s": 0}]),
+     [f"{FILE}: extensions[0].recover[0].rto_s: 0 is less than or equal to the minimum of 0"]),
+    (changed(objectives={"rto": 30}),
+     [f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, rpo_s, rto_s)"]),
+    (changed(objectives={"availability": 1.5}),
+     [f"{FILE}: extensions[0].objectives.availability: 1.5 is greater than the maximum of 1"]),
+    (changed(data={"writer": {"claim": "data"}, "probe": {"http": {"service": "web", "path": "/"}}}),
+     [f"{FILE}: extensions[0].data: give exactly one of writer or probe"]),
+    (changed(data={"probe": {"http": {"service": "web", "path": "orders"}}}),
+     [f"{FILE}: extensions[0].data.probe.http.path: 'orders' does not match '^/'"]),
+    (changed(data={"probe": {"sql": {"pod": "db-0", "query": "q", "password": "hunter2"}}}),
+     [f"{FILE}: extensions[0].data.probe.sql: unknown key 'password' (expected: container, database, "
+      "password_secret, pod, query, user)"]),
+    (changed(timeouts={"recover_s": "soon"}), [f"{FILE}: extensions[0].timeouts.recover_s: 'soon' is not of type 'number'"]),
+])
+def test_each_bad_extension_is_one_line_per_error(entry, expected):
+    assert list(lines(entry)) == expected
+
+
+def test_several_errors_are_several_lines_in_document_order():
+    got = lines(changed(target=None, objectives={"rto": 1}, timeouts={"verify_s": -1}))
+    assert got == (f"{FILE}: extensions[0]: missing 'target'",
+                   f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, "
+                   "rpo_s, rto_s)",
+                   f"{FILE}: extensions[0].timeouts.verify_s: -1 is less than or equal to the minimum of 0")
