@@ -184,19 +184,19 @@ class DrillLock:
             return self.lost
         if self._lease is None or self.may_inject():
             return None
-        age = self.clock.monotonic() - (self._renewed_at or 0.0)
-        return LockLost(f"the drill lock {self.where} was last renewed {age:.0f}s ago, more than two thirds of "
-                        f"its {self.duration_s}s lease: the API server did not answer, so what the scenario saw "
-                        "may be that outage")
+        return self._too_old("the API server did not answer, so what the scenario saw may be that outage")
 
     def check_held(self) -> None:
         """Before each fault: LockLost when the lock is lost or its last renewal is too old."""
         if self.lost is not None:
             raise LockLost(str(self.lost))
         if not self.may_inject():
-            age = self.clock.monotonic() - (self._renewed_at or 0.0)
-            raise LockLost(f"the drill lock {self.where} was last renewed {age:.0f}s ago, more than two "
-                           f"thirds of its {self.duration_s}s lease: no new fault until it is renewed")
+            raise self._too_old("no new fault until it is renewed")
+
+    def _too_old(self, consequence: str) -> LockLost:
+        age = self.clock.monotonic() - (self._renewed_at or 0.0)
+        return LockLost(f"the drill lock {self.where} was last renewed {age:.0f}s ago, more than two thirds of "
+                        f"its {self.duration_s}s lease: {consequence}")
 
     def renew_once(self) -> None:
         """One renewal (the thread calls it every retry period). Never raises."""
