@@ -15,7 +15,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config import kube_config
 
 from kubedrill import config, docker, guard, pins
-from kubedrill.errors import ClusterUnreachable, KubedrillError, UsageError
+from kubedrill.errors import ClusterUnreachable, KubedrillError, UsageError, first_line
 from kubedrill.k8s import nodes
 
 
@@ -84,7 +84,7 @@ def contexts(kubeconfig: Path | str) -> dict[str, dict]:
     try:
         merged = kube_config.KubeConfigMerger(str(kubeconfig)).config
     except _CONFIG_ERRORS as exc:
-        raise UsageError(f"kubeconfig {kubeconfig} is not usable: {_first_line(exc)}") from None
+        raise UsageError(f"kubeconfig {kubeconfig} is not usable: {first_line(exc)}") from None
     items = [getattr(c, "value", c) for c in (merged.value.get("contexts") or [] if merged else [])]
     return {c["name"]: c.get("context") or {} for c in items}
 
@@ -98,7 +98,7 @@ def local_kind_cluster(server: str) -> tuple[str | None, str]:
     try:
         published = docker.kind_api_addresses()
     except KubedrillError as exc:
-        return None, f"docker does not answer: {_first_line(exc)}"
+        return None, f"docker does not answer: {first_line(exc)}"
     for cluster, addresses in sorted(published.items()):
         if guard.serves_at(addresses, server):
             return cluster, ""
@@ -120,7 +120,7 @@ def api_client(kubeconfig: Path | str | None, context: str | None) -> tuple[str,
     try:
         api = k8s_config.new_client_from_config(config_file=path, context=ctx)
     except _CONFIG_ERRORS as exc:
-        raise UsageError(f"context {ctx!r} in {path} is not usable: {_first_line(exc)}") from None
+        raise UsageError(f"context {ctx!r} in {path} is not usable: {first_line(exc)}") from None
     api.configuration.retries = False
     return path, ctx, api
 
@@ -185,9 +185,6 @@ def _reason(exc: BaseException) -> str:
                    "No route to host", "certificate verify failed"):
         if marker in text:
             return marker
-    return _first_line(text)[:160]
+    return first_line(text)[:160]
 
 
-def _first_line(exc: object) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 import yaml
 
 from kubedrill import defaults
-from kubedrill.errors import UsageError
+from kubedrill.errors import UsageError, first_line
 
 # the phases of a scenario, in order (kubedrill.run logs each; KUBEDRILL_PAUSE_AT names one)
 PHASES = ("deploy", "fault", "recover", "verify", "teardown")
@@ -222,8 +222,7 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
     if problem and mark is not None:
         return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return first_line(exc)
 
 
 def kind_of(value: object) -> str:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def first_line(exc: BaseException | object, limit: int | None = None) -> str:
+    """The first line of what ``exc`` says (its type's name when it says nothing), cut at ``limit``."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line[:limit] if limit else line
+
+
 class KubedrillError(Exception):
     """Base of every error kubedrill raises on purpose."""
 

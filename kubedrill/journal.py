@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Mapping
 
 from kubedrill import journalfile
 from kubedrill.config import parse_timeout_scale
-from kubedrill.errors import KubedrillError, UsageError
+from kubedrill.errors import KubedrillError, UsageError, first_line
 from kubedrill.journalfile import (ALIVE, FORGOTTEN, HOW_TO_FORGET, UNKNOWN, BadLine, JournalFile, append,
                                    check_state_dir, liveness, read)
 from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RECLAIM_VOLUME, RELEASE_LEASE, REMOVE_TAINT,
@@ -194,7 +194,7 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
                     raise KubedrillError(f"no way to undo action {entry.undo.action!r}")
                 message = fn(entry)
             except Exception as exc:  # noqa: BLE001 - every undo is attempted; failures are reported
-                say("failed", f"could not undo entry {entry.ref} ({entry.what}, run {entry.run_id}): {_one_line(exc)}"
+                say("failed", f"could not undo entry {entry.ref} ({entry.what}, run {entry.run_id}): {first_line(exc, 200)}"
                     + ("" if force else f"; it stays in the journal for the next replay; if it can never run, "
                                         f"release it: {HOW_TO_FORGET} {entry.ref}"))
                 if force:
@@ -238,11 +238,6 @@ def forget(ref: str, directory: Path | str | None = None, *, out: Callable[[str]
         out(f"would have undone {item.ref}: {item.undo_text()} (run {item.run_id}: {item.what}; {jf.writer()})")
         Journal(jf.path.parent, jf.run_id, pending=jf.pending).resolve(item, FORGOTTEN)
     out(f"forgot {item.ref}: nothing was undone; {jf.path} notes it \"{FORGOTTEN}\"")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -298,7 +293,7 @@ def main(argv: Iterable[str] | None = None) -> int:
             say("fault journal is empty: nothing to undo")
         return 0 if report.clean or args.force else 1
     except KubedrillError as exc:
-        print(f"kubedrill: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"kubedrill: error: {first_line(exc, 200)}", file=sys.stderr)
         return 2
     except OSError as exc:   # a journal that cannot be written (read-only, full, another user's)
         print(f"kubedrill: error: cannot write the fault journal: {exc.strerror or exc}: {exc.filename}",

@@ -13,6 +13,7 @@ from kubernetes.client.rest import ApiException
 
 from kubedrill import docker, guard
 from kubedrill.client import Clients
+from kubedrill.errors import first_line
 from kubedrill.k8s import claims, nodes, snapshots
 
 
@@ -116,7 +117,7 @@ def check(clients: Clients, run_id: str, namespaces: Iterable[str], kind_cluster
         taints = [f"{n.name}: {t.key}={t.value}:{t.effect}" for n in nodes.list_nodes(clients)
                   for t in n.taints if t.key == guard.TAINT_KEY and t.value == run_id]
     except (ApiException, OSError) as exc:
-        errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        errors.append(first_line(exc))
     if kind_cluster and docker.available():
         try:
             stopped = [c.name for c in docker.node_containers(kind_cluster) if not c.running]

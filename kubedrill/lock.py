@@ -35,7 +35,7 @@ from kubernetes.client.rest import ApiException
 
 from kubedrill import client as kclient
 from kubedrill import guard
-from kubedrill.errors import KubedrillError, LockHeld, LockLost
+from kubedrill.errors import KubedrillError, LockHeld, LockLost, first_line
 from kubedrill.k8s.leases import LeaseInfo, Leases
 
 FREE, UNKNOWN, HELD = 0, 2, 3
@@ -60,11 +60,6 @@ class Store(Protocol):
 def store(clients, run_id: str, timeout_s: float) -> Leases:
     """The drill lock's Lease, each call with a request timeout of ``timeout_s``."""
     return Leases(clients, guard.LOCK_NAMESPACE, guard.LOCK_NAME, guard.labels(run_id), timeout_s)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def status_of(exc: BaseException) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedrill.errors import ExecFailed
+from kubedrill.errors import ExecFailed, first_line
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def run(clients, namespace: str, pod: str, command: list[str], container: str | 
                       stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
                       **kwargs)
     except Exception as exc:  # noqa: BLE001 - websocket and API errors alike
-        raise ExecFailed(f"cannot exec in pod {namespace}/{pod}: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
+        raise ExecFailed(f"cannot exec in pod {namespace}/{pod}: {first_line(exc)}") from None
     out: list[str] = []
     err: list[str] = []
     try:

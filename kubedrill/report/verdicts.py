@@ -34,7 +34,7 @@ from typing import Collection, Iterable
 
 from kubedrill.errors import (ClusterUnreachable, DataLost, ExecFailed, FaultFailed, GuardRefused, IdentityLost,
                               JournalUnwritable, LockHeld, LockLost, NotApplicable, NotRecovered, ObjectiveExceeded,
-                              ObjectiveMissed, RecoveryFailed, UsageError, WaitTimeout)
+                              ObjectiveMissed, RecoveryFailed, UsageError, WaitTimeout, first_line)
 from kubedrill.report.results import (DATA_LOST, EXIT_CODES, FAULT_NOT_INJECTED, HARNESS_ERROR, IDENTITY_LOST,
                                       INTERRUPTED, NOT_APPLICABLE, NOT_RECOVERED, OBJECTIVE_MISSED, PASSED,
                                       WORST_FIRST)
@@ -81,10 +81,6 @@ class Verdict:
 
     def as_tuple(self) -> tuple[str, str]:
         return self.verdict, self.reason
-
-
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def class_of(error: BaseException | None) -> str:
