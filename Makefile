@@ -73,7 +73,7 @@ test-e2e: venv cluster ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: torture
-torture: venv cluster ## the harness's survival torture on the kind cluster (about 90 min; benchmarks/results.md)
+torture: venv cluster ## the harness's survival torture on the kind cluster (about an hour; benchmarks/results.md)
 	KUBEDRILL_TORTURE_LOG=$(abspath $(REPORTS))/torture.log $(PY) -m pytest tests/e2e/torture.py -s --durations=0 $(ARGS)
 
 .PHONY: test

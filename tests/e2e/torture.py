@@ -1,6 +1,6 @@
 """The harness survives the faults it causes (README: Safety), on the kind cluster.
 
-Too long for `make test` (about an hour and a half): `make torture` runs it, and
+Too long for `make test` (about an hour): `make torture` runs it, and
 benchmarks/results.md keeps its figures. The file is named so that `pytest tests/e2e` does not
 collect it; named on the command line, pytest does.
 
