@@ -84,8 +84,11 @@ DRILL_S = 520   # a whole make drill on this machine (benchmarks/results.md: 492
 def figure(line: str) -> None:
     """A figure for benchmarks/results.md, in the run's output (-s) and its log."""
     print(f"torture: {line}", flush=True)
-    with open(os.environ.get("KUBEDRILL_TORTURE_LOG", "/dev/null"), "a") as f:
-        f.write(line + "\n")
+    log = os.environ.get("KUBEDRILL_TORTURE_LOG")
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as f:
+            f.write(line + "\n")
 
 
 def make_clean(state: Path, reports: Path, timeout: float = 900) -> subprocess.CompletedProcess:
