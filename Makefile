@@ -10,6 +10,9 @@ MODE ?= auto
 CONTEXT ?=
 # Extra pytest arguments, e.g. make drill ARGS="-k statefulset --seed 42"
 ARGS ?=
+# Your own Chaos Toolkit experiments (a file or a directory), drilled besides scenarios/:
+# make drill EXPERIMENTS=examples/shop
+EXPERIMENTS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -23,7 +26,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -62,7 +65,7 @@ endif
 
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(ARGS)
+	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)

@@ -9,6 +9,7 @@ pytest_plugins = [
     "fixtures.namespace",
     "fixtures.workloads",
     "fixtures.chaos",
+    "fixtures.experiments",
     "fixtures.snapshot_restore",
     "fixtures.replicas",
     "fixtures.node_loss",

@@ -20,7 +20,6 @@ SCHEMA_PATH = ROOT / "schemas" / "experiment-extension.schema.json"
 NAME = "kubedrill"
 _ONE_OF = {
     "target": "namespace, manifests, kustomize or helm",
-    "data": "writer or probe",
     "probe": "sql, http or exec",
 }
 
@@ -51,6 +50,7 @@ class Extension:
     data: Mapping[str, Any] = field(default_factory=dict)
     objectives: Mapping[str, float] = field(default_factory=dict)
     timeouts: Mapping[str, float] = field(default_factory=dict)
+    availability: Mapping[str, Any] = field(default_factory=dict)   # the Service the prober GETs
     where: str = ""      # the experiment's file, to resolve the target's relative paths
 
     @property
@@ -109,6 +109,9 @@ def of(experiment: Mapping[str, Any], file: str | Path) -> Extension:
         raise ExtensionInvalid([f"{file}: extensions[{entries[1][0]}]: a second entry named {NAME!r}; give one"])
     index, entry = entries[0]
     lines = errors(entry, str(file), index)
+    if not lines and not entry.get("availability"):
+        lines = [f"{file}: extensions[{index}].objectives.{k}: needs 'availability' (the Service the prober measures)"
+                 for k in ("availability", "longest_outage_s") if k in (entry.get("objectives") or {})]
     if lines:
         raise ExtensionInvalid(lines)
     return Extension(
@@ -116,4 +119,4 @@ def of(experiment: Mapping[str, Any], file: str | Path) -> Extension:
         recover=tuple(Workload(w["kind"], w.get("name", ""), w.get("selector", ""), w.get("rto_s"))
                       for w in entry["recover"]),
         data=entry.get("data") or {}, objectives=entry.get("objectives") or {},
-        timeouts=entry.get("timeouts") or {}, where=str(file))
+        timeouts=entry.get("timeouts") or {}, availability=entry.get("availability") or {}, where=str(file))

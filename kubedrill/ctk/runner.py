@@ -11,6 +11,10 @@ for a drill are wrapped here, thinly:
 - ``Runner.run`` leaves ``ref`` activities unresolved unless the cache is filled: filled here;
 - an exception from a hypothesis probe or its tolerance escapes chaoslib with no rollbacks and
   no journal: the journal is kept from the ``started`` event and the rollbacks are run here;
+- ``Runner.run`` takes over SIGTERM, SIGUSR1 and SIGUSR2 for the run (chaoslib.exit): kubedrill
+  keeps its own (SIGINT/SIGTERM interrupt the drill and its cleanups run; SIGUSR1 resumes a
+  pause point), so the run is ``Runner.configure`` then ``Runner._run``, which is what
+  ``Runner.run`` does inside its signal handlers;
 - chaostoolkit-kubernetes builds its clients from $KUBECONFIG and KUBERNETES_CONTEXT as read at
   import and sets the process-wide default configuration: :func:`bound_to` points them at the
   drilled context for the run and puts everything back afterwards.
@@ -39,6 +43,7 @@ from chaoslib.types import Schedule, Strategy
 
 from kubedrill.ctk.verdict import Verdict, of_journal
 from kubedrill.errors import UsageError
+from kubedrill.observe.measure import Instant
 from kubedrill.report.results import HARNESS_ERROR
 
 LOG = logging.getLogger("chaostoolkit")
@@ -113,31 +118,48 @@ class _StepLog(logging.Handler):
 
 
 class _Drill(RunEventHandler):
-    """The recovery wait after the method; each activity's log lines into its journal entry."""
+    """The recovery wait after the method; each activity's log lines into its journal entry;
+    the moment the method's first action started (the fault's moment, from which RTO runs)."""
 
-    def __init__(self, after_method: Callable[[], Any], steps: _StepLog):
+    def __init__(self, after_method: Callable[[Instant | None], Any], steps: _StepLog,
+                 before_method: Callable[[], Any] | None = None):
         self.after_method = after_method
+        self.before_method = before_method
         self.steps = steps
         self.journal: dict[str, Any] | None = None
         self.recovery: Any = None
         self.recovery_error: BaseException | None = None
+        self.before_error: BaseException | None = None
         self.waited = False
+        self.in_method = False
+        self.fault_at: Instant | None = None
 
     def started(self, experiment, journal) -> None:
         self.journal = journal
 
+    def start_method(self, experiment) -> None:
+        self.in_method = True
+        if self.before_method is not None:
+            try:
+                self.before_method()
+            except Exception as exc:  # noqa: BLE001 - chaoslib would swallow it: kept for the verdict
+                self.before_error = exc
+
     def start_activity(self, activity) -> None:
         self.steps.local.lines = []
+        if self.in_method and self.fault_at is None and activity.get("type") == "action":
+            self.fault_at = Instant.now()
 
     def activity_completed(self, activity, run) -> None:
         run["log"], self.steps.local.lines = getattr(self.steps.local, "lines", None) or [], None
 
     def method_completed(self, experiment, state=None) -> None:
-        if state is None:   # the method aborted or was interrupted: no hypothesis after either
-            return
+        self.in_method = False
+        if state is None or self.before_error is not None:
+            return   # the method aborted or was interrupted: no hypothesis after either
         self.waited = True
         try:
-            self.recovery = self.after_method()
+            self.recovery = self.after_method(self.fault_at)
         except Exception as exc:  # noqa: BLE001 - chaoslib would swallow it: kept for the verdict
             self.recovery_error = exc
 
@@ -149,15 +171,20 @@ class Outcome:
     recovery: Any               # what the recovery wait returned (None when it did not run)
     recovery_error: BaseException | None
     waited: bool                # the recovery wait ran (the method completed)
+    fault_at: Instant | None = None          # when the method's first action started
+    before_error: BaseException | None = None  # what ``before_method`` raised
+    secret_values: frozenset[str] = frozenset()  # every value of the experiment's secrets, never reported
 
 
-def run(experiment: Mapping[str, Any], vars_: tuple[dict, dict], after_method: Callable[[], Any]) -> Outcome:
-    """Run a prepared experiment (:func:`prepared`) in stages, ``after_method`` between the
-    method and the hypothesis after. Never raises for what the experiment does; a
-    KeyboardInterrupt passes."""
+def run(experiment: Mapping[str, Any], vars_: tuple[dict, dict], after_method: Callable[[Instant | None], Any],
+        before_method: Callable[[], Any] | None = None) -> Outcome:
+    """Run a prepared experiment (:func:`prepared`) in stages: ``before_method()`` once the
+    hypothesis before is met, ``after_method(fault_at)`` between the method and the hypothesis
+    after (``fault_at``: when the method's first action started). Never raises for what the
+    experiment does; an interruption ends the run "interrupted" once its rollbacks ran."""
     exp = copy.deepcopy(dict(experiment))
     steps = _StepLog()
-    drill = _Drill(after_method, steps)
+    drill = _Drill(after_method, steps, before_method)
     runner = Runner(Strategy.DEFAULT, Schedule())
     runner.register_event_handler(drill)
     LOG.addHandler(steps)
@@ -166,7 +193,9 @@ def run(experiment: Mapping[str, Any], vars_: tuple[dict, dict], after_method: C
     cache_activities(exp)
     escaped: str | None = None
     try:
-        journal = runner.run(exp, settings=copy.deepcopy(SETTINGS), experiment_vars=vars_)
+        runner.configure(exp, copy.deepcopy(SETTINGS), vars_)
+        journal = runner._run(runner.strategy, runner.schedule, exp, None, runner.config, runner.secrets,
+                              runner.settings, runner.event_registry)
     except Exception as exc:  # noqa: BLE001 - escaped chaoslib from a hypothesis: rollbacks run here
         escaped = f"{type(exc).__name__}: {exc}"
         journal = drill.journal or initialize_run_journal(exp)
@@ -182,4 +211,17 @@ def run(experiment: Mapping[str, Any], vars_: tuple[dict, dict], after_method: C
     verdict = of_journal(exp, journal)
     if escaped and verdict.passed:
         verdict = Verdict(HARNESS_ERROR, f"Chaos Toolkit failed: {escaped}")
-    return Outcome(journal, verdict, drill.recovery, drill.recovery_error, drill.waited)
+    return Outcome(journal, verdict, drill.recovery, drill.recovery_error, drill.waited, drill.fault_at,
+                   drill.before_error, frozenset(_leaves(getattr(runner, "secrets", None))))
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    """Every non-empty string (or number) in a nested mapping: the secrets' values."""
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    elif value not in (None, "") and not isinstance(value, bool):
+        yield str(value)

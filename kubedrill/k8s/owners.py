@@ -34,7 +34,8 @@ def controllers(kind: str, workload_uid: str, replica_sets: Iterable[dict[str, A
     raise ValueError(f"cannot tell which pods a {kind} owns")
 
 
-def _read(clients, namespace: str, kind: str, name: str):
+def read(clients, namespace: str, kind: str, name: str):
+    """The workload object (the client's model), None when it does not exist."""
     readers = {
         "Deployment": clients.apps.read_namespaced_deployment,
         "StatefulSet": clients.apps.read_namespaced_stateful_set,
@@ -49,7 +50,7 @@ def _read(clients, namespace: str, kind: str, name: str):
 
 def workload_controllers(clients, namespace: str, kind: str, name: str) -> frozenset[str]:
     """controllers() of the named workload as the API has it now (empty when it does not exist)."""
-    obj = _read(clients, namespace, kind, name)
+    obj = read(clients, namespace, kind, name)
     if obj is None:
         return frozenset()
     uid = obj.metadata.uid or ""

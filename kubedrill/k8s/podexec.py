@@ -15,21 +15,24 @@ class ExecResult:
 
 
 def run(clients, namespace: str, pod: str, command: list[str], container: str | None = None,
-        timeout_s: float = 60.0, check: bool = True) -> ExecResult:
-    """Run ``command`` in ``namespace/pod``; ExecFailed when it exits non-zero (``check``)."""
+        timeout_s: float = 60.0, check: bool = True, stdin: str | None = None) -> ExecResult:
+    """Run ``command`` in ``namespace/pod``; ExecFailed when it exits non-zero (``check``).
+    ``stdin`` is written to the command's standard input (a password, never in its arguments)."""
     import yaml
     from kubernetes.stream import stream
 
     kwargs = {"container": container} if container else {}
     try:
         resp = stream(clients.core.connect_get_namespaced_pod_exec, pod, namespace, command=command,
-                      stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+                      stderr=True, stdin=stdin is not None, stdout=True, tty=False, _preload_content=False,
                       **kwargs)
     except Exception as exc:  # noqa: BLE001 - websocket and API errors alike
         raise ExecFailed(f"cannot exec in pod {namespace}/{pod}: {first_line(exc)}") from None
     out: list[str] = []
     err: list[str] = []
     try:
+        if stdin is not None:
+            resp.write_stdin(stdin)
         resp.run_forever(timeout=timeout_s)
         out.append(resp.read_stdout() or "")
         err.append(resp.read_stderr() or "")

@@ -10,7 +10,7 @@ from kubedrill.errors import GuardRefused, UsageError
 from kubedrill import guard
 from kubedrill.guard import Guard
 
-EXPERIMENT = Path(__file__).resolve().parents[2] / "scenarios" / "experiments" / "terminate-one-pod.json"
+EXPERIMENT = Path(__file__).resolve().parents[1] / "e2e" / "drills" / "terminate-one-pod.json"
 
 
 @pytest.fixture

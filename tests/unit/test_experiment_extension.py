@@ -18,7 +18,8 @@ GOOD = {
                 {"kind": "StatefulSet", "selector": "app.kubernetes.io/name=db"}],
     "data": {"probe": {"sql": {"pod": "db-0", "query": "select count(*) from orders",
                                "password_secret": {"name": "db", "key": "password"}}, "compare": "prefix"}},
-    "objectives": {"rto_s": 60, "availability": 0.5, "longest_outage_s": 20, "rpo_s": 0},
+    "availability": {"service": "web", "port": 80, "path": "/"},
+    "objectives": {"rto_s": 60, "availability": 0.5, "longest_outage_s": 20},
     "timeouts": {"deploy_s": 120, "recover_s": 180},
 }
 
@@ -87,11 +88,14 @@ def test_two_entries_are_one_too_many():
     (changed(recover=[{"kind": "Deployment", "name": "web", "rto_s": 0}]),
      [f"{FILE}: extensions[0].recover[0].rto_s: 0 is less than or equal to the minimum of 0"]),
     (changed(objectives={"rto": 30}),
-     [f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, rpo_s, rto_s)"]),
+     [f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, rto_s)"]),
     (changed(objectives={"availability": 1.5}),
      [f"{FILE}: extensions[0].objectives.availability: 1.5 is greater than the maximum of 1"]),
     (changed(data={"writer": {"claim": "data"}, "probe": {"http": {"service": "web", "path": "/"}}}),
-     [f"{FILE}: extensions[0].data: give exactly one of writer or probe"]),
+     [f"{FILE}: extensions[0].data: unknown key 'writer' (expected: probe)"]),
+    (changed(availability=None),
+     [f"{FILE}: extensions[0].objectives.availability: needs 'availability' (the Service the prober measures)",
+      f"{FILE}: extensions[0].objectives.longest_outage_s: needs 'availability' (the Service the prober measures)"]),
     (changed(data={"probe": {"http": {"service": "web", "path": "orders"}}}),
      [f"{FILE}: extensions[0].data.probe.http.path: 'orders' does not match '^/'"]),
     (changed(data={"probe": {"sql": {"pod": "db-0", "query": "q", "password": "hunter2"}}}),
@@ -107,5 +111,5 @@ def test_several_errors_are_several_lines_in_document_order():
     got = lines(changed(target=None, objectives={"rto": 1}, timeouts={"verify_s": -1}))
     assert got == (f"{FILE}: extensions[0]: missing 'target'",
                    f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, "
-                   "rpo_s, rto_s)",
+                   "rto_s)",
                    f"{FILE}: extensions[0].timeouts.verify_s: -1 is less than or equal to the minimum of 0")

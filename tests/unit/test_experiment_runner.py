@@ -37,7 +37,7 @@ def seen():
     yield ctk_providers.SEEN
 
 
-def run(exp, after=lambda: ctk_providers.SEEN.append("wait") or "back", **vars_):
+def run(exp, after=lambda fault_at: ctk_providers.SEEN.append("wait") or "back", **vars_):
     prepared, v = runner.prepared(exp, vars_)
     return runner.run(prepared, v, after)
 
@@ -72,7 +72,7 @@ def test_a_hypothesis_not_met_before_the_method_is_a_harness_error_and_nothing_i
 
 
 def test_a_hypothesis_that_does_not_come_back_is_not_recovered(seen, monkeypatch):
-    def wait_and_find_it_broken():
+    def wait_and_find_it_broken(fault_at):
         monkeypatch.setattr(ctk_providers, "ANSWER", 503)
     out = run(experiment(), after=wait_and_find_it_broken)
     assert out.journal["deviated"] is True
@@ -90,7 +90,7 @@ def test_an_exception_escaping_chaoslib_still_runs_the_rollbacks_and_is_a_harnes
 
 
 def test_a_recovery_wait_that_failed_is_kept_for_the_verdict(seen):
-    def broken():
+    def broken(fault_at):
         raise TimeoutError("web not back")
     out = run(experiment(), after=broken)
     assert isinstance(out.recovery_error, TimeoutError) and out.waited
@@ -135,3 +135,28 @@ def test_chaostoolkit_kubernetes_is_bound_to_the_drilled_context_only_while_it_r
         assert kube_config.KUBE_CONFIG_DEFAULT_LOCATION == str(tmp_path / "kubeconfig")
     assert os.environ["KUBECONFIG"] == "/home/someone/.kube/config" and "KUBERNETES_CONTEXT" not in os.environ
     assert os.environ["CHAOSTOOLKIT_IN_POD"] == "true" and kube_config.KUBE_CONFIG_DEFAULT_LOCATION == before
+
+
+def test_the_fault_moment_is_when_the_first_action_started_and_before_method_runs_first(seen):
+    seen_at = []
+    out = run(experiment(), after=lambda fault_at: seen_at.append(fault_at))
+    assert out.fault_at is not None and seen_at == [out.fault_at]
+    calls = []
+    prepared, v = runner.prepared(experiment())
+    runner.run(prepared, v, lambda at: calls.append("after"), before_method=lambda: calls.append("before"))
+    assert calls == ["before", "after"]
+
+
+def test_a_before_method_that_failed_stops_the_recovery_wait_and_is_kept(seen):
+    prepared, v = runner.prepared(experiment())
+
+    def lost():
+        raise RuntimeError("lock lost")
+    out = runner.run(prepared, v, lambda at: seen.append("wait"), before_method=lost)
+    assert isinstance(out.before_error, RuntimeError) and not out.waited and "wait" not in seen
+
+
+def test_the_values_of_the_secrets_are_known_so_that_they_are_never_reported(seen):
+    exp = experiment(secrets={"db": {"password": "s3cr3t-planted"}})
+    out = run(exp)
+    assert "s3cr3t-planted" in out.secret_values

@@ -3,7 +3,7 @@ runs against the scenario's namespace, through the guard, and the workload recov
 
 from pathlib import Path
 
-EXPERIMENT = Path(__file__).resolve().parents[3] / "scenarios" / "experiments" / "terminate-one-pod.json"
+EXPERIMENT = Path(__file__).resolve().parent / "terminate-one-pod.json"
 
 
 def test_chaos_experiment_terminates_one_pod(web, chaos_experiment, phase):

@@ -1,0 +1,62 @@
+"""kubedrill's faults as Chaos Toolkit actions (``type: python``, ``module: kubedrill.ctk.actions``).
+
+Each acts in the drill's namespace, through the run's guard and fault journal (an experiment's
+faults are undone after a crash like the built-in scenarios'), chosen from the run's seed, and
+returns what it acted on. Pod faults say how they remove a pod: ``mode: delete`` (the default, as
+chaos tools do: it bypasses PodDisruptionBudgets) or ``mode: evict`` (the Eviction API, which
+honours them; an eviction still refused at ``deadline_s`` is "fault not injected" and names the
+budget).
+
+    {"type": "action", "name": "kill-one-db-pod",
+     "provider": {"type": "python", "module": "kubedrill.ctk.actions", "func": "kill_pods",
+                  "arguments": {"kind": "StatefulSet", "name": "db", "count": 1, "mode": "evict"}}}
+"""
+
+from __future__ import annotations
+
+from chaoslib.exceptions import ActivityFailed
+
+from kubedrill.ctk import current
+from kubedrill.ctk.handles import workload
+from kubedrill.errors import FaultFailed, KubedrillError
+from kubedrill.faults import containers as kcontainers
+from kubedrill.faults import pods as kpods
+
+MODES = ("delete", "evict")
+
+
+def _failed(exc: KubedrillError) -> ActivityFailed:
+    """chaoslib marks the activity failed with this; the drill keeps the typed error for its verdict."""
+    failed = ActivityFailed(str(exc))
+    failed.kubedrill_error = exc  # type: ignore[attr-defined]
+    return failed
+
+
+def kill_pods(kind: str, name: str, count: int | None = None, fraction: float | None = None,
+              mode: str = "delete", deadline_s: float = 60, ns: str | None = None) -> list[str]:
+    """Remove ``count`` (or ``fraction`` of) the workload's pods; returns their names."""
+    if mode not in MODES:
+        raise ActivityFailed(f"kill_pods: mode {mode!r} is not one of {', '.join(MODES)}")
+    s = current.scope(ns)
+    try:
+        kill = kpods.kill_pods(s, workload(s, kind, name), count=count, fraction=fraction,
+                               evict_within_s=float(deadline_s) if mode == "evict" else None)
+    except (KubedrillError, ValueError) as exc:
+        raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
+    return list(kill.pods)
+
+
+def kill_containers(kind: str, name: str, count: int | None = None, fraction: float | None = None,
+                    ns: str | None = None) -> list[str]:
+    """Kill the main container of ``count`` (or ``fraction`` of) the workload's pods in place."""
+    s = current.scope(ns)
+
+    def unavailable(capability: str, why: str):
+        raise FaultFailed(f"{capability}: {why}")
+
+    try:
+        kill = kcontainers.kill_containers(s, workload(s, kind, name), count=count, fraction=fraction,
+                                           unavailable=unavailable)
+    except (KubedrillError, ValueError) as exc:
+        raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
+    return list(kill.pods)

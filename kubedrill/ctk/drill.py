@@ -1,0 +1,218 @@
+"""One Chaos Toolkit experiment, run as a kubedrill drill in a scope (a namespace the run created
+and applied the target's manifests into, or an existing one the run may drill):
+
+    deploy    every workload of ``recover`` Ready; the data probe's result before
+    (CTK)     the hypothesis before (not met: a harness error, nothing injected)
+    fault     the method, the drill lock fresh at its start
+    recover   kubedrill's watch until every workload is back, RTO from the method's first action
+    (CTK)     the hypothesis after, then the rollbacks
+    verify    the data probe after, the objectives
+
+The outcome raises the typed error of its verdict class (kubedrill.report.verdicts): the Chaos
+Toolkit run's own strict verdict (kubedrill.ctk.verdict) first, then kubedrill's checks. The
+journal kept for the reports has every secret value taken out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping, Protocol
+
+from kubedrill import checks
+from kubedrill.ctk import current, recover, runner
+from kubedrill.ctk.dataprobe import Probe
+from kubedrill.ctk.extension import Extension, Workload
+from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered
+from kubedrill.observe import prober as kprober
+from kubedrill.report.results import FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED
+from kubedrill.scope import Scope
+from kubedrill.wait import Check, wait_for
+
+REDACTED = "***"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DaemonSet")
+
+
+class ExperimentFailed(KubedrillError):
+    """The Chaos Toolkit run failed outside the method (its hypothesis before, a probe, a rollback): a harness error."""
+
+
+class Reporter(Protocol):
+    def objective(self, name: str, value: float) -> None: ...
+
+    def availability(self, result: Any) -> None: ...
+
+
+@dataclass
+class Drilled:
+    """What the drill saw, for the reports (filled as it goes: kept even when it fails)."""
+
+    journal: dict[str, Any] | None = None
+    recovered: recover.Recovered | None = None
+    served: Any = None             # the prober's ProbeResult (with availability)
+    data_before: str | None = None
+    secrets: set[str] = field(default_factory=set)
+
+    def redact(self, value: Any) -> Any:
+        return redact(value, self.secrets)
+
+    def journal_text(self) -> str:
+        return json.dumps(self.redact(self.journal or {}), indent=2, default=str)
+
+
+def redact(value: Any, secrets: set[str] | frozenset[str]) -> Any:
+    """``value`` (nested) with every occurrence of a secret replaced by ***."""
+    found = sorted((s for s in secrets if s and len(s) >= 3), key=len, reverse=True)
+    if not found:
+        return value
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            for s in found:
+                v = v.replace(s, REDACTED)
+            return v
+        if isinstance(v, Mapping):
+            return {walk(k): walk(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(value)
+
+
+def _timeout(ext: Extension, key: str, default_s: float, scale: float) -> float:
+    given = ext.timeouts.get(key)
+    return float(given) * scale if given is not None else default_s
+
+
+def deployed(ext: Extension, docs: list[tuple[str, dict]] = ()) -> tuple[Workload, ...]:
+    """The workloads a drill waits Ready for before it starts: those to recover, and every
+    workload its manifests create."""
+    made = [Workload(d.get("kind"), (d.get("metadata") or {}).get("name", "")) for _, d in docs
+            if d.get("kind") in WORKLOAD_KINDS and (d.get("metadata") or {}).get("name")]
+    return tuple(dict.fromkeys([*ext.recover, *(w for w in made if not any(
+        r.kind == w.kind and r.name == w.name for r in ext.recover))]))
+
+
+def wait_deployed(scope: Scope, workloads: tuple[Workload, ...], timeout_s: float) -> None:
+    """Every workload exists and has all its pods Ready (selector: at least one)."""
+    clients, ns = scope.clients, scope.namespace
+
+    def ready(items: list[dict]) -> Check:
+        try:
+            watched = recover.snapshot(clients, ns, workloads)
+        except KubedrillError as exc:
+            return Check(False, str(exc))
+        pods = [recover.kpods.info(o) for o in items]
+        parts = []
+        for w in watched:
+            mine = [p for p in pods if w.member(p) and not p.terminating]
+            serving = [p for p in mine if p.serving]
+            want = w.want if w.workload.name else max(1, len(mine))
+            parts.append((len(serving) >= want, f"{w.describe()}: {len(serving)}/{want} Ready"))
+        return Check(all(ok for ok, _ in parts), "; ".join(t for _, t in parts))
+
+    wait_for(recover.source(clients, ns), ready, description=f"{', '.join(w.describe() for w in workloads)} Ready",
+             timeout_s=timeout_s, progress=scope.progress)
+
+
+def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extension, report: Reporter,
+        drilled: Drilled, timeout_scale: float = 1.0, docs: list[tuple[str, dict]] = ()) -> Drilled:
+    """Deploy-wait, the experiment in stages, the checks; raises the typed error of the verdict."""
+    t = scope.timeouts
+    deploy_s = _timeout(ext, "deploy_s", t.deploy_s, timeout_scale)
+    recover_s = _timeout(ext, "recover_s", t.recover_s, timeout_scale)
+    probe = Probe(scope.clients, scope.namespace, ext.data["probe"]) if "probe" in ext.data else None
+    with scope.phase("deploy"):
+        wait_deployed(scope, deployed(ext, docs), deploy_s)
+        if probe is not None:
+            drilled.data_before = probe.read()
+            drilled.secrets |= probe.secrets
+    serve = ext.availability
+    prober = kprober.start(scope, f"http://{serve['service']}.{scope.namespace}.svc:{serve.get('port', 80)}"
+                                  f"{serve.get('path', '/')}", max_s=int(recover_s + deploy_s) + 60) if serve else None
+    stack = contextlib.ExitStack()
+    watched: list[recover.Watched] = []
+
+    def before_method() -> None:
+        watched[:] = recover.snapshot(scope.clients, scope.namespace, ext.recover)
+        stack.enter_context(scope.phase("fault"))
+
+    def after_method(fault_at) -> recover.Recovered:
+        stack.close()
+        with scope.phase("recover"):
+            drilled.recovered = recover.wait(scope.clients, scope.namespace, watched, fault_at, recover_s,
+                                             scope.progress)
+        scope.run.results.append((scope.name, drilled.recovered.recovery))
+        return drilled.recovered
+
+    if scope.lock is not None:
+        scope.lock.check_held()
+    try:
+        with current.bound(scope), runner.bound_to(str(scope.clients.kubeconfig), scope.clients.context):
+            outcome = runner.run(exp, vars_, after_method, before_method)
+    finally:
+        stack.close()
+        if prober is not None:
+            drilled.served = prober.stop()
+            report.availability(drilled.served)
+    drilled.journal = outcome.journal
+    drilled.secrets |= set(outcome.secret_values)
+    _raise_for(outcome, drilled)
+    with scope.phase("verify"):
+        if probe is not None and drilled.data_before is not None:
+            probe.after(drilled.data_before)
+        _objectives(ext, drilled, report)
+    return drilled
+
+
+def _raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
+    """The typed error of what went wrong, the method's first, then the recovery's."""
+    verdict = outcome.verdict
+    reason = drilled.redact(verdict.reason)
+    if verdict.verdict == INTERRUPTED:
+        raise KeyboardInterrupt(reason)
+    if outcome.before_error is not None:
+        raise outcome.before_error
+    if verdict.verdict == FAULT_NOT_INJECTED:
+        raise FaultNotInjected(reason)
+    if outcome.recovery_error is not None:
+        raise outcome.recovery_error
+    if verdict.verdict == NOT_RECOVERED:
+        raise NotRecovered(reason)
+    if verdict.verdict == HARNESS_ERROR or not verdict.passed:
+        raise ExperimentFailed(reason)
+    if not outcome.waited:
+        raise ExperimentFailed("the method ended without kubedrill's recovery wait")
+
+
+def objective_name(kind: str, name: str) -> str:
+    return f"{kind.lower()}_{name.replace('-', '_')}_rto_s"
+
+
+def _objectives(ext: Extension, drilled: Drilled, report: Reporter) -> None:
+    rec = drilled.recovered
+    if rec is None:
+        return
+    served, obj = drilled.served, ext.objectives
+    if served is not None and "availability" in obj:
+        report.objective("availability", obj["availability"])
+        checks.objective("experiment.availability", SimpleNamespace(availability=obj["availability"]),
+                         "availability", served.success_ratio, at_most=False,
+                         what=f"availability ({served.describe()})", unit="")
+    if served is not None and "longest_outage_s" in obj:
+        report.objective("longest_outage_s", obj["longest_outage_s"])
+        checks.objective("experiment.outage", SimpleNamespace(longest_outage_s=obj["longest_outage_s"]),
+                         "longest_outage_s", served.longest_outage_s, what="longest outage")
+    for w, rto in rec.per_workload:
+        if w.rto_s is not None and w.name:
+            name = objective_name(w.kind, w.name)
+            report.objective(name, w.rto_s)
+            checks.objective("experiment.workload-rto", SimpleNamespace(**{name: w.rto_s}), name, rto,
+                             what=f"RTO of {w.describe()}")
+    limit = ext.objectives.get("rto_s")
+    if limit is not None:
+        report.objective("rto_s", limit)
+        checks.objective("experiment.rto", SimpleNamespace(rto_s=limit), "rto_s", rec.recovery.rto_s)

@@ -1,0 +1,74 @@
+"""The documents of an experiment's target: manifests (files or directories of YAML or JSON,
+relative to the experiment's file) or a kustomize directory (built with ``kubectl kustomize``);
+each with where it came from, for one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubedrill.ctk.extension import Extension
+from kubedrill.errors import UsageError, first_line
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _files(base: Path, entry: str) -> list[Path]:
+    path = (base / entry).resolve()
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        if not found:
+            raise UsageError(f"manifests {entry}: no .yaml, .yml or .json file in {path}")
+        return found
+    if path.is_file():
+        return [path]
+    raise UsageError(f"manifests {entry}: no such file or directory ({path})")
+
+
+def _parse(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{where}: not YAML: {first_line(exc)}") from None
+    out = []
+    for i, doc in enumerate(docs):
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise UsageError(f"{where}: document {i + 1} is not a mapping")
+        if doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list):
+            out += [(f"{where}[{i + 1}].items[{j}]", item) for j, item in enumerate(doc["items"])]
+        else:
+            out.append((f"{where}[{i + 1}]" if len(docs) > 1 else where, doc))
+    return out
+
+
+def kustomize(directory: Path) -> str:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise UsageError("kustomize target: kubectl is not on PATH (make cluster builds it into ~/.cache/kubedrill/bin)")
+    proc = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise UsageError(f"kustomize {directory}: {first_line(proc.stderr or proc.stdout)}")
+    return proc.stdout
+
+
+def documents(ext: Extension) -> list[tuple[str, dict[str, Any]]]:
+    """(where, document) of every object the target applies; [] for an existing namespace."""
+    base = Path(ext.where).resolve().parent
+    if "manifests" in ext.target:
+        out = []
+        for entry in ext.target["manifests"]:
+            for f in _files(base, entry):
+                out += _parse(f.read_text(), str(f.relative_to(base)) if f.is_relative_to(base) else str(f))
+        return out
+    if "kustomize" in ext.target:
+        directory = (base / ext.target["kustomize"]).resolve()
+        if not directory.is_dir():
+            raise UsageError(f"kustomize {ext.target['kustomize']}: no such directory ({directory})")
+        return _parse(kustomize(directory), f"kustomize {ext.target['kustomize']}")
+    return []
