@@ -21,6 +21,7 @@ from kubedrill.report.results import FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUP
 
 # chaostoolkit-kubernetes actions that report what they acted on: an empty list means they
 # matched nothing (chaosk8s.pod.actions.terminate_pods returns [] and succeeds)
+_WRAPPED = "chaoslib.exceptions.ActivityFailed: "
 REPORTS_VICTIMS = {("chaosk8s.pod.actions", "terminate_pods")}
 
 
@@ -40,8 +41,11 @@ def _name(run: Mapping[str, Any]) -> str:
 
 def _why(run: Mapping[str, Any]) -> str:
     lines = [ln.strip() for ln in "".join(run.get("exception") or []).splitlines() if ln.strip()]
-    if lines:   # chaoslib wraps what a provider raised: the provider's own error is what says why
-        return lines[-1].removeprefix("chaoslib.exceptions.ActivityFailed: ")
+    if lines:   # chaoslib wraps what a provider raised (once or twice): the provider's own error says why
+        why = lines[-1]
+        while why.startswith(_WRAPPED):
+            why = why.removeprefix(_WRAPPED)
+        return why
     if "status" not in run:
         return "it never ran (its provider could not be loaded)"
     return f"status {run.get('status')}"
