@@ -10,6 +10,7 @@ pytest_plugins = [
     "fixtures.workloads",
     "fixtures.chaos",
     "fixtures.experiments",
+    "fixtures.own_workloads",
     "fixtures.snapshot_restore",
     "fixtures.replicas",
     "fixtures.node_loss",

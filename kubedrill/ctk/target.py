@@ -57,15 +57,20 @@ def kustomize(directory: Path) -> str:
     return proc.stdout
 
 
+def documents_of(base: Path, entries) -> list[tuple[str, dict[str, Any]]]:
+    """(where, document) of every object in the files or directories ``entries`` (relative to ``base``)."""
+    out = []
+    for entry in entries:
+        for f in _files(base, entry):
+            out += _parse(f.read_text(), str(f.relative_to(base)) if f.is_relative_to(base) else str(f))
+    return out
+
+
 def documents(ext: Extension) -> list[tuple[str, dict[str, Any]]]:
     """(where, document) of every object the target applies; [] for an existing namespace."""
     base = Path(ext.where).resolve().parent
     if "manifests" in ext.target:
-        out = []
-        for entry in ext.target["manifests"]:
-            for f in _files(base, entry):
-                out += _parse(f.read_text(), str(f.relative_to(base)) if f.is_relative_to(base) else str(f))
-        return out
+        return documents_of(base, ext.target["manifests"])
     if "kustomize" in ext.target:
         directory = (base / ext.target["kustomize"]).resolve()
         if not directory.is_dir():
