@@ -17,6 +17,7 @@ from __future__ import annotations
 from chaoslib.exceptions import ActivityFailed
 
 from kubedrill.ctk import current
+from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.handles import workload
 from kubedrill.errors import FaultFailed, KubedrillError
 from kubedrill.faults import containers as kcontainers
@@ -60,3 +61,25 @@ def kill_containers(kind: str, name: str, count: int | None = None, fraction: fl
     except (KubedrillError, ValueError) as exc:
         raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
     return list(kill.pods)
+
+
+def snapshot_claims(name: str, kind: str = "StatefulSet", ns: str | None = None) -> list[str]:
+    """A VolumeSnapshot of each claim of the StatefulSet, readyToUse (not a fault: RTO starts
+    at the next action)."""
+    return _volumes(kvolumes.snapshot_claims, kind, name, ns)
+
+
+def restore_claims(name: str, kind: str = "StatefulSet", ns: str | None = None) -> list[str]:
+    """The StatefulSet's claims deleted (its volumes lost) and created again from their last
+    snapshots (snapshot_claims); the StatefulSet scaled to 0 for it and back."""
+    return _volumes(kvolumes.restore_claims, kind, name, ns)
+
+
+def _volumes(act, kind: str, name: str, ns: str | None) -> list[str]:
+    if kind != "StatefulSet":
+        raise ActivityFailed(f"kind {kind!r}: only a StatefulSet's claims are snapshotted and restored")
+    s = current.scope(ns)
+    try:
+        return act(s, name)
+    except KubedrillError as exc:
+        raise _failed(exc) from None

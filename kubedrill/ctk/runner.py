@@ -48,6 +48,9 @@ from kubedrill.report.results import HARNESS_ERROR
 
 LOG = logging.getLogger("chaostoolkit")
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}}}
+# actions that prepare a drill without breaking anything: the fault's moment (RTO's start) is the
+# first action of the method that is not one of them
+NOT_A_FAULT = {("kubedrill.ctk.actions", "snapshot_claims")}
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -147,7 +150,9 @@ class _Drill(RunEventHandler):
 
     def start_activity(self, activity) -> None:
         self.steps.local.lines = []
-        if self.in_method and self.fault_at is None and activity.get("type") == "action":
+        provider = activity.get("provider") or {}
+        if (self.in_method and self.fault_at is None and activity.get("type") == "action"
+                and (provider.get("module"), provider.get("func")) not in NOT_A_FAULT):
             self.fault_at = Instant.now()
 
     def activity_completed(self, activity, run) -> None:
