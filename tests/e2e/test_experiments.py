@@ -1,0 +1,95 @@
+"""Drills on a team's own workloads, as Chaos Toolkit experiments and as a Python scenario, on the
+real cluster: examples/shop passes with ``make drill EXPERIMENTS=examples/shop`` and reports no
+secret; each broken variant of its experiment (tests/e2e/experiments) fails for its stated reason
+with its verdict class, in results.json and in the exit code."""
+
+import json
+import secrets
+import shutil
+
+import pytest
+from kubernetes import client as k8s
+
+from tests.e2e.conftest import NO_ALLURE, ROOT, leftovers
+
+pytestmark = pytest.mark.e2e
+
+SHOP = ROOT / "examples" / "shop"
+SHOP_PASSWORD = "shop-db-password-7f3a91"   # examples/shop/manifests/db.yaml
+NOT_ALLOWED = "kd-e2e-not-allowed"           # tests/e2e/experiments/namespace-not-allowed.yaml
+
+
+def _files(root):
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_the_shop_passes_and_no_secret_reaches_the_reports(drill, clients, tmp_path):
+    # the shop, with a password and a Chaos Toolkit secret of this run's own, planted
+    shop = tmp_path / "shop"
+    shutil.copytree(SHOP, shop)
+    planted = f"planted-{secrets.token_hex(8)}"
+    db = shop / "manifests" / "db.yaml"
+    db.write_text(db.read_text().replace(SHOP_PASSWORD, planted))
+    kill_web = shop / "kill-web.yaml"
+    kill_web.write_text(kill_web.read_text().replace(
+        "configuration:\n", f"secrets:\n  shop:\n    password: {planted}\nconfiguration:\n", 1))
+
+    # as make drill EXPERIMENTS=<dir> runs it, the built-in scenarios left out by -k
+    d = drill("scenarios/", "--experiments", str(shop), "-k", "shop", "--seed", "16")
+    done = d.run_clean(clients)
+    assert done.rc == 0, d.output[-6000:]
+    assert done.verdict == "0 passed\n"
+    got = {sid.split("::")[-1]: row for sid, row in done.rows.items()}
+    assert set(got) == {"kill-web", "restore-db", "test_the_database_keeps_its_orders_when_its_pod_dies"}
+    assert all(r["verdict"] == "passed" for r in got.values()), got
+    assert got["kill-web"]["rto_s"] > 0 and got["kill-web"]["availability"]["success_ratio"] >= 0.5
+    assert got["restore-db"]["objectives"]["statefulset_db_rto_s"] == 120
+    # each experiment's journal is kept, the planted secret taken out of it
+    journals = list((d.tmp / "reports" / "chaos").glob("*.json"))
+    assert len(journals) == 2
+    kill_web_journal = json.loads(next(j for j in journals if j.name.endswith("-kill-web.json")).read_text())
+    assert kill_web_journal["experiment"]["secrets"]["shop"]["password"] == "***"
+    # nowhere in what the run reports: results.json, the journals, junit, Allure, its output
+    leaked = [str(p) for p in _files(d.tmp) if planted.encode() in p.read_bytes()]
+    assert leaked == [] and planted not in d.output
+
+
+@pytest.fixture
+def not_allowed_namespace(clients):
+    """A namespace that exists, and that no run created or was allowed."""
+    clients.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=NOT_ALLOWED)))
+    yield NOT_ALLOWED
+    clients.core.delete_namespace(NOT_ALLOWED)
+
+
+EXPECTED = {
+    "selector-matches-nothing": ("fault not injected", "action 'terminate-one-web-pod' matched nothing to act on"),
+    "hypothesis-deviates": ("not recovered", "the steady state did not come back after the method: probe "
+                                             "'db-service-exists' failed: service 'db' is not initialized"),
+    "slow-readiness": ("objective missed", "misses the objective deployment_web_rto_s (at most 4s)"),
+    "data-in-emptydir": ("data lost", "the data probe (sql in pod db-0: SELECT id, item, placed FROM orders "
+                                      "ORDER BY id) after the fault differs from its result before"),
+    "namespace-not-allowed": ("harness error", f"refusing to drill namespace '{NOT_ALLOWED}': not created by run"),
+    "extension-malformed": ("harness error", "tests/e2e/experiments/extension-malformed.yaml: "
+                                             "extensions[0].recover[0]: unknown key 'rto' (expected: kind, name, "
+                                             "rto_s, selector)"),
+    "pdb-blocks-eviction": ("fault not injected", "still refused at its deadline by PodDisruptionBudget db: it "
+                                                  "allows no disruption"),
+}
+
+
+def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients, not_allowed_namespace):
+    d = drill("--experiments", "tests/e2e/experiments", "tests/e2e/experiments", NO_ALLURE)
+    done = d.run_clean(clients)
+    got = {sid.split("::")[-1]: (row["verdict"], row["reason"]) for sid, row in done.rows.items()}
+    assert set(got) == set(EXPECTED), got
+    for name, (verdict, reason) in EXPECTED.items():
+        assert got[name][0] == verdict and reason in got[name][1], (name, got[name])
+    # the malformed extension is one line
+    assert "\n" not in got["extension-malformed"][1]
+    # the run's exit code and reports/verdict are its worst class's
+    assert done.rc == 10 and done.verdict == "10 data lost\n"
+    # refused before anything ran: nothing of the run in the namespace it may not drill
+    assert clients.core.list_namespaced_pod(NOT_ALLOWED).items == []
+    assert [s.metadata.name for s in clients.core.list_namespaced_service(NOT_ALLOWED).items] == []
+    assert leftovers(clients, json.loads((d.tmp / "reports" / "results.json").read_text())["run_id"]) == []
