@@ -10,6 +10,8 @@ import shutil
 import pytest
 from kubernetes import client as k8s
 
+from kubedrill.ctk import target
+from kubedrill.k8s import manifests, namespaces
 from tests.e2e.conftest import NO_ALLURE, ROOT, leftovers
 
 pytestmark = pytest.mark.e2e
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.e2e
 SHOP = ROOT / "examples" / "shop"
 SHOP_PASSWORD = "shop-db-password-7f3a91"   # examples/shop/manifests/db.yaml
 NOT_ALLOWED = "kd-e2e-not-allowed"           # tests/e2e/experiments/namespace-not-allowed.yaml
+ALLOWED = "kd-e2e-allowed"                   # tests/e2e/experiments/existing-namespace.yaml
 
 
 def _files(root):
@@ -54,18 +57,37 @@ def test_the_shop_passes_and_no_secret_reaches_the_reports(drill, clients, tmp_p
     assert leaked == [] and planted not in d.output
 
 
+def _existing(clients, name: str):
+    namespaces.wait_gone(clients, name, 120)   # one an earlier test left Terminating
+    clients.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+
+
+def _gone(clients, name: str):
+    clients.core.delete_namespace(name)   # the next _existing waits for it to be gone
+
+
 @pytest.fixture
 def not_allowed_namespace(clients):
     """A namespace that exists, and that no run created or was allowed."""
-    clients.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=NOT_ALLOWED)))
+    _existing(clients, NOT_ALLOWED)
     yield NOT_ALLOWED
-    clients.core.delete_namespace(NOT_ALLOWED)
+    _gone(clients, NOT_ALLOWED)
+
+
+@pytest.fixture
+def allowed_namespace(clients):
+    """A namespace someone else made, with the shop's web tier in it (no kubedrill label)."""
+    _existing(clients, ALLOWED)
+    docs = target.documents_of(SHOP / "manifests", ["web.yaml"])
+    manifests.apply(clients, ALLOWED, docs, {})
+    yield ALLOWED
+    _gone(clients, ALLOWED)
 
 
 EXPECTED = {
     "selector-matches-nothing": ("fault not injected", "action 'terminate-one-web-pod' matched nothing to act on"),
     "hypothesis-deviates": ("not recovered", "the steady state did not come back after the method: probe "
-                                             "'db-service-exists' failed: service 'db' is not initialized"),
+                                             "'web-service-exists' failed: service 'web' is not initialized"),
     "slow-readiness": ("objective missed", "misses the objective deployment_web_rto_s (at most 4s)"),
     "data-in-emptydir": ("data lost", "the data probe (sql in pod db-0: SELECT id, item, placed FROM orders "
                                       "ORDER BY id) after the fault differs from its result before"),
@@ -73,13 +95,17 @@ EXPECTED = {
     "extension-malformed": ("harness error", "tests/e2e/experiments/extension-malformed.yaml: "
                                              "extensions[0].recover[0]: unknown key 'rto' (expected: kind, name, "
                                              "rto_s, selector)"),
+    "existing-namespace": ("passed", ""),
     "pdb-blocks-eviction": ("fault not injected", "still refused at its deadline by PodDisruptionBudget db: it "
                                                   "allows no disruption"),
 }
 
 
-def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients, not_allowed_namespace):
-    d = drill("--experiments", "tests/e2e/experiments", "tests/e2e/experiments", NO_ALLURE)
+def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients, not_allowed_namespace,
+                                                                 allowed_namespace):
+    web_before = {d.metadata.uid for d in clients.apps.list_namespaced_deployment(ALLOWED).items}
+    d = drill("--experiments", "tests/e2e/experiments", "tests/e2e/experiments", "--allow-namespace", ALLOWED,
+              NO_ALLURE)
     done = d.run_clean(clients)
     got = {sid.split("::")[-1]: (row["verdict"], row["reason"]) for sid, row in done.rows.items()}
     assert set(got) == set(EXPECTED), got
@@ -93,3 +119,9 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     assert clients.core.list_namespaced_pod(NOT_ALLOWED).items == []
     assert [s.metadata.name for s in clients.core.list_namespaced_service(NOT_ALLOWED).items] == []
     assert leftovers(clients, json.loads((d.tmp / "reports" / "results.json").read_text())["run_id"]) == []
+    # the allowed namespace was drilled as it is: its own Deployment and Service are still there,
+    # nothing of the run (its prober) is left, and the namespace itself was not deleted
+    assert {d.metadata.uid for d in clients.apps.list_namespaced_deployment(ALLOWED).items} == web_before
+    assert [s.metadata.name for s in clients.core.list_namespaced_service(ALLOWED).items] == ["web"]
+    assert not [p.metadata.name for p in clients.core.list_namespaced_pod(ALLOWED).items
+                if "kubedrill.io/run-id" in (p.metadata.labels or {})]
