@@ -50,6 +50,10 @@ images: docker ## build the offline node image and every cluster image (cached)
 cluster: docker venv ## create or reuse the local kind cluster 'kubedrill' (1 control plane, 2 workers; never one a drill holds)
 	@cluster/up.sh
 
+.PHONY: helm
+helm: ## build helm (HELM_VERSION, from its Go module) into ~/.cache/kubedrill/bin, for experiments' helm targets
+	@cluster/helm.sh
+
 .PHONY: cluster-delete
 cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
@@ -63,6 +67,9 @@ DRILL_DEPS := venv
 DRILL_TARGET := --context $(CONTEXT) --allow-context $(CONTEXT) $(if $(KUBECONFIG),--kubeconfig $(KUBECONFIG))
 endif
 
+# a team's experiments may have helm targets: helm is built first (once; cached)
+DRILL_DEPS += $(if $(EXPERIMENTS),helm)
+
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
@@ -72,7 +79,7 @@ test-unit: venv ## the project's unit tests (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)
 
 .PHONY: test-e2e
-test-e2e: venv cluster ## the project's end-to-end tests on the kind cluster
+test-e2e: venv cluster helm ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: torture

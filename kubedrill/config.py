@@ -270,7 +270,7 @@ def _objective_name(name: str, where: str) -> str:
 # the undo actions a fault journal knows (kubedrill.undo): KUBEDRILL_PAUSE_AT=intent:<action> and
 # resolve:<action> name the journal's own points
 JOURNAL_ACTIONS = ("docker_start", "remove_taint", "delete_namespace", "release_lease", "nothing", "uncordon",
-                   "reclaim_volume")
+                   "reclaim_volume", "helm_uninstall")
 JOURNAL_POINTS = ("intent", "resolve")
 
 

@@ -36,10 +36,10 @@ from kubedrill.config import parse_timeout_scale
 from kubedrill.errors import KubedrillError, UsageError, first_line
 from kubedrill.journalfile import (ALIVE, FORGOTTEN, HOW_TO_FORGET, UNKNOWN, BadLine, JournalFile, append,
                                    check_state_dir, liveness, read)
-from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, NOTHING, RECLAIM_VOLUME, RELEASE_LEASE, REMOVE_TAINT,
-                            UNCORDON, Entry, Executor, Undo, default_executors)
+from kubedrill.undo import (DELETE_NAMESPACE, DOCKER_START, HELM_UNINSTALL, NOTHING, RECLAIM_VOLUME, RELEASE_LEASE,
+                            REMOVE_TAINT, UNCORDON, Entry, Executor, Undo, default_executors)
 
-__all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON", "RECLAIM_VOLUME",
+__all__ = ["DOCKER_START", "REMOVE_TAINT", "DELETE_NAMESPACE", "RELEASE_LEASE", "NOTHING", "UNCORDON", "RECLAIM_VOLUME", "HELM_UNINSTALL",
            "Undo", "Entry", "Executor", "Journal", "JournalFile", "BadLine", "ReplayReport", "state_dir",
            "check_state_dir", "journal_dir", "read", "journals", "liveness", "replay", "forget",
            "default_executors", "main", "FORGOTTEN"]

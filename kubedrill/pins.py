@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Mapping
 
@@ -79,3 +80,17 @@ def shell_image(path: Path | str | None = None) -> str:
 
 def cluster_name(path: Path | str | None = None) -> str:
     return os.environ.get("KUBEDRILL_CLUSTER_NAME") or load(path).get("KIND_CLUSTER_NAME", "kubedrill")
+
+
+def cached_binary(name: str, version_key: str) -> str | None:
+    """A tool as kubedrill's make targets build it (``~/.cache/kubedrill/bin/<name>-<version>``,
+    or under $KUBEDRILL_CACHE), else the one on PATH, else None."""
+    cache = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
+    try:
+        version = load().get(version_key, "")
+    except Exception:  # noqa: BLE001 - a missing pins file only means: look on PATH
+        version = ""
+    pinned = cache / "bin" / f"{name}-{version}"
+    if version and pinned.is_file() and os.access(pinned, os.X_OK):
+        return str(pinned)
+    return shutil.which(name)

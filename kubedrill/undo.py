@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from kubedrill import client as kclient
-from kubedrill import docker
+from kubedrill import docker, helm
 from kubedrill.client import Clients
 from kubedrill.config import Timeouts
 from kubedrill.k8s import claims, leases, namespaces, nodes
@@ -24,6 +24,7 @@ RELEASE_LEASE = "release_lease"        # args: namespace, name
 NOTHING = "nothing"                    # e.g. a deleted pod: its owner recreates it; args: owner
 UNCORDON = "uncordon"                  # args: node (a drain's cordon)
 RECLAIM_VOLUME = "reclaim_volume"      # args: pv (a volume provisioned for a run's claim)
+HELM_UNINSTALL = "helm_uninstall"      # args: release, namespace (a release an experiment installed)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,13 @@ def default_executors(timeout_scale: float = 1.0) -> dict[str, Executor]:
         claims.wait_pv_gone(c, name, timeouts.delete_s)
         return f"reclaimed volume {name}"
 
+    def helm_uninstall(entry: Entry) -> str:
+        a = entry.undo.args
+        c = clients(entry)
+        if helm.uninstall(a["release"], a["namespace"], c.kubeconfig, c.context):
+            return f"uninstalled helm release {a['namespace']}/{a['release']}"
+        return f"helm release {a['namespace']}/{a['release']} was already gone"
+
     return {DOCKER_START: docker_start, REMOVE_TAINT: remove_taint,
             DELETE_NAMESPACE: delete_namespace, RELEASE_LEASE: release_lease, NOTHING: nothing,
-            UNCORDON: uncordon, RECLAIM_VOLUME: reclaim_volume}
+            UNCORDON: uncordon, RECLAIM_VOLUME: reclaim_volume, HELM_UNINSTALL: helm_uninstall}

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from kubedrill import helm
 from kubedrill.ctk.extension import Extension
 from kubedrill.errors import UsageError, first_line
 
@@ -66,11 +67,29 @@ def documents_of(base: Path, entries) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def documents(ext: Extension) -> list[tuple[str, dict[str, Any]]]:
-    """(where, document) of every object the target applies; [] for an existing namespace."""
+def chart(ext: Extension) -> str:
+    """The helm target's chart, a directory or archive relative to the experiment's file."""
+    given = ext.target["helm"]["chart"]
+    path = (Path(ext.where).resolve().parent / given).resolve()
+    if not path.exists():
+        raise UsageError(f"helm chart {given}: no such directory or archive ({path}); charts are read from disk, "
+                         "never from a repository")
+    return str(path)
+
+
+def release(ext: Extension) -> str:
+    return ext.target["helm"].get("release") or Path(ext.where).stem
+
+
+def documents(ext: Extension, namespace: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """(where, document) of every object the target applies into ``namespace`` (a helm chart is
+    rendered for it); [] for an existing namespace (a helm release there is installed instead)."""
     base = Path(ext.where).resolve().parent
     if "manifests" in ext.target:
         return documents_of(base, ext.target["manifests"])
+    if "helm" in ext.target and not ext.existing_namespace:
+        return _parse(helm.template(release(ext), chart(ext), namespace, ext.target["helm"].get("values")),
+                      f"helm template {ext.target['helm']['chart']}")
     if "kustomize" in ext.target:
         directory = (base / ext.target["kustomize"]).resolve()
         if not directory.is_dir():

@@ -8,8 +8,6 @@ allure-pytest writes neither environment.properties nor categories.json.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -144,15 +142,7 @@ def write_metrics(results_dir: Path, results: Iterable[kreport.ScenarioResult]) 
 # --- the environment -------------------------------------------------------------------------
 def kind_binary() -> str | None:
     """kind as `make cluster` installs it (~/.cache/kubedrill/bin/kind-<KIND_VERSION>), else PATH."""
-    cache = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
-    try:
-        version = pins.load().get("KIND_VERSION", "")
-    except Exception:  # noqa: BLE001 - a missing pins file only means: look on PATH
-        version = ""
-    pinned = cache / "bin" / f"kind-{version}"
-    if version and pinned.is_file() and os.access(pinned, os.X_OK):
-        return str(pinned)
-    return shutil.which("kind")
+    return pins.cached_binary("kind", "KIND_VERSION")
 
 
 def kind_version() -> str:

@@ -96,6 +96,8 @@ EXPECTED = {
                                              "extensions[0].recover[0]: unknown key 'rto' (expected: kind, name, "
                                              "rto_s, selector)"),
     "existing-namespace": ("passed", ""),
+    "helm-template": ("passed", ""),
+    "helm-install": ("passed", ""),
     "pdb-blocks-eviction": ("fault not injected", "still refused at its deadline by PodDisruptionBudget db: it "
                                                   "allows no disruption"),
 }
@@ -123,5 +125,7 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     # nothing of the run (its prober) is left, and the namespace itself was not deleted
     assert {d.metadata.uid for d in clients.apps.list_namespaced_deployment(ALLOWED).items} == web_before
     assert [s.metadata.name for s in clients.core.list_namespaced_service(ALLOWED).items] == ["web"]
+    # the release installed there was uninstalled: no Deployment but the one that was there
+    assert [d.metadata.name for d in clients.apps.list_namespaced_deployment(ALLOWED).items] == ["web"]
     assert not [p.metadata.name for p in clients.core.list_namespaced_pod(ALLOWED).items
                 if "kubedrill.io/run-id" in (p.metadata.labels or {})]
