@@ -16,12 +16,15 @@ from kubedrill.ctk.extension import Extension
 from kubedrill.errors import UsageError, first_line
 
 SUFFIXES = (".yaml", ".yml", ".json")
+# a directory of manifests may also be a kustomize base: its kustomization is not an object
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 def _files(base: Path, entry: str) -> list[Path]:
     path = (base / entry).resolve()
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                       and p.name not in KUSTOMIZATIONS)
         if not found:
             raise UsageError(f"manifests {entry}: no .yaml, .yml or .json file in {path}")
         return found

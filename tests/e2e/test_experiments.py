@@ -97,6 +97,7 @@ EXPECTED = {
                                              "rto_s, selector)"),
     "existing-namespace": ("passed", ""),
     "helm-template": ("passed", ""),
+    "kustomize": ("passed", ""),
     "helm-install": ("passed", ""),
     "pdb-blocks-eviction": ("fault not injected", "still refused at its deadline by PodDisruptionBudget db: it "
                                                   "allows no disruption"),
