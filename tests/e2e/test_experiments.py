@@ -114,6 +114,9 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     assert set(got) == set(EXPECTED), got
     for name, (verdict, reason) in EXPECTED.items():
         assert got[name][0] == verdict and reason in got[name][1], (name, got[name])
+    # every objective the slow variant misses is named, each with its check
+    for check in ("experiment.availability", "experiment.outage", "experiment.workload-rto", "experiment.rto"):
+        assert f"[{check}]" in got["slow-readiness"][1], got["slow-readiness"]
     # the malformed extension is one line
     assert "\n" not in got["extension-malformed"][1]
     # the run's exit code and reports/verdict are its worst class's
