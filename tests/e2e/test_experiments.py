@@ -85,6 +85,8 @@ def allowed_namespace(clients):
 
 
 EXPECTED = {
+    "fault-misses-the-workload": ("fault not injected", "the method disturbed none of Deployment web: no pod of "
+                                                        "theirs was deleted, restarted or NotReady"),
     "selector-matches-nothing": ("fault not injected", "action 'terminate-one-web-pod' matched nothing to act on"),
     "hypothesis-deviates": ("not recovered", "the steady state did not come back after the method: probe "
                                              "'web-service-exists' failed: service 'web' is not initialized"),
