@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Protocol
 
 from kubedrill import checks
-from kubedrill.ctk import current, recover, runner
+from kubedrill.ctk import current, handles, recover, runner
 from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.extension import Extension, Workload
 from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
@@ -34,7 +34,6 @@ from kubedrill.scope import Scope
 from kubedrill.wait import Check, wait_for
 
 REDACTED = "***"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DaemonSet")
 
 
 class ExperimentFailed(KubedrillError):
@@ -93,7 +92,7 @@ def deployed(ext: Extension, docs: list[tuple[str, dict]] = ()) -> tuple[Workloa
     """The workloads a drill waits Ready for before it starts: those to recover, and every
     workload its manifests create."""
     made = [Workload(d.get("kind"), (d.get("metadata") or {}).get("name", "")) for _, d in docs
-            if d.get("kind") in WORKLOAD_KINDS and (d.get("metadata") or {}).get("name")]
+            if d.get("kind") in handles.KINDS and (d.get("metadata") or {}).get("name")]
     return tuple(dict.fromkeys([*ext.recover, *(w for w in made if not any(
         r.kind == w.kind and r.name == w.name for r in ext.recover))]))
 
