@@ -17,6 +17,8 @@ import pytest
 from kubernetes import client as k8s
 
 from kubedrill import docker, guard
+from kubedrill.k8s import claims
+from kubedrill.wait import Check, wait_for
 from tests.e2e.conftest import NO_ALLURE, ROOT, leftovers, other_context
 
 DEPLOYMENT_DRAINED = "test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker[drain]"
@@ -77,6 +79,10 @@ def foreign(clients):
         "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
                  "storageClassName": "kubedrill-hostpath-retain", "persistentVolumeReclaimPolicy": "Retain",
                  "hostPath": {"path": f"/tmp/{made['pv']}"}}})
+    # a new volume is Pending until the PV controller has seen it: the test starts from Available
+    wait_for(claims.pv_source(clients, made["pv"]),
+             lambda items: Check(bool(items) and (items[0].get("status") or {}).get("phase") == "Available"),
+             description=f"PersistentVolume {made['pv']} Available", timeout_s=60)
     try:
         yield made
     finally:
