@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
 import sys
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,3 +197,28 @@ def other_context(tmp: Path, clients, name: str = OTHER_CONTEXT) -> Path:
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)
     return path
+
+
+# A missed objective in the reason's own words (kubedrill.checks.objective; an experiment joins
+# several with "; "): the recovery ran to its end and was measured, every check before it passed.
+_OBJECTIVE_MISS = re.compile(r"^.* misses the objective \w+ \(at (?:most|least) [^)]+\) \[[\w.-]+\]$")
+
+
+class UnbrokenObjectiveMissed(UserWarning):
+    """An unbroken scenario's recovery was measured outside a default objective."""
+
+
+def unbroken_passed(row: dict, output: str = "") -> bool:
+    """An unbroken scenario's row: True when it passed. The default objectives are p95 x 1.5 of
+    the recorded runs (benchmarks/objectives.py), and a few healthy runs in a hundred miss one:
+    Deployment-one's pod deletion took 2.597 s in 1 of its 25 records, its objective is 2.3 s, a
+    readiness probe period later than the median. Such a miss is a measurement of this machine
+    at that moment, not a failed check (the checks of objectives are proven on their own, with
+    objectives no recovery meets: test_checks_objectives): it is accepted here only as "objective
+    missed" raised by an objective check itself, so every check the scenario makes before its
+    objectives passed, and it is shown as a warning with its figure. Anything else fails."""
+    if row["verdict"] == "objective missed" and all(_OBJECTIVE_MISS.match(part) for part in row["reason"].split("; ")):
+        warnings.warn(UnbrokenObjectiveMissed(f"{row['scenario']}: {row['reason']}"))
+        return False
+    assert row["verdict"] == "passed", (row, output[-6000:])
+    return True

@@ -18,7 +18,7 @@ import json
 import pytest
 
 from kubedrill.report.results import DATA_LOST, EXIT_CODES
-from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers, unbroken_passed
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +56,7 @@ def _row(ran, nodeid):
 def test_the_statefulset_scenarios_unbroken_pass(ran):
     _, output, rows, _ = ran
     for nodeid in UNBROKEN:
-        assert rows[nodeid]["verdict"] == "passed", (rows.get(nodeid), output[-6000:])
+        unbroken_passed(rows[nodeid], output)
     assert rows[UNBROKEN[0]]["rpo"] == {"records_lost": 0, "seconds_lost": 0.0}
 
 

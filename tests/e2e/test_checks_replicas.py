@@ -26,8 +26,8 @@ import json
 
 import pytest
 
-from kubedrill.report.results import EXIT_CODES, FAULT_NOT_INJECTED, IDENTITY_LOST, NOT_RECOVERED, PASSED
-from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
+from kubedrill.report.results import EXIT_CODES, FAULT_NOT_INJECTED, IDENTITY_LOST, NOT_RECOVERED
+from tests.e2e.conftest import NO_ALLURE, Drill, leftovers, unbroken_passed
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_the_run_exits_with_its_worst_class_identity_lost(ran):
 def test_the_replica_scenarios_unbroken_pass(ran):
     _, output, rows, _ = ran
     for nodeid in UNBROKEN:
-        assert rows[nodeid]["verdict"] == PASSED, (rows.get(nodeid), output[-6000:])
+        unbroken_passed(rows[nodeid], output)
 
 
 def _failed(ran, nodeid: str, verdict: str, check: str) -> dict:
