@@ -1,12 +1,15 @@
 """What one scenario acts with: the run, the clients, the guard, the drill lock, the journal, its
 cleanups, its namespace and its random generator. Every fault starts in ``Scope.phase("fault")``:
-there, a run whose drill lock is lost or stale (kubedrill.lock) is refused (LockLost)."""
+there, a run whose drill lock is lost or stale (kubedrill.lock) is refused (LockLost). What an
+earlier scenario left terminating (its namespace's pods and claims) is waited for at the end of a
+deploy phase, and again before a fault: nothing measured overlaps another scenario's teardown."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Iterator, Protocol
 
 from kubedrill.client import Clients
 from kubedrill.config import Timeouts
@@ -33,6 +36,8 @@ class Scope:
     namespace: str = ""
     progress: Progress | None = None
     lock: LockCheck | None = None  # the run's drill lock: no fault starts without it fresh
+    # waits until what earlier scenarios left terminating is gone (fixtures.namespace.settle)
+    settle: Callable[[Progress | None], None] | None = None
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -42,9 +47,22 @@ class Scope:
     def timeouts(self) -> Timeouts:
         return self.run.timeouts
 
-    def phase(self, name: str):
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
         """The run's phase ``name`` for this scenario; a fault phase starts only while the run
-        holds its drill lock, renewed less than two thirds of the lease ago (LockLost otherwise)."""
-        if name == "fault" and self.lock is not None:
-            self.lock.check_held()
-        return self.run.phase(name, self.name)
+        holds its drill lock, renewed less than two thirds of the lease ago (LockLost otherwise).
+        A deploy phase ends, and a fault phase starts, once the pods and claims earlier
+        scenarios left terminating are gone: the workload deploys while an earlier namespace
+        terminates, and is measured once nothing of it runs."""
+        if name == "fault":
+            self._settle()
+            if self.lock is not None:
+                self.lock.check_held()
+        with self.run.phase(name, self.name):
+            yield
+            if name == "deploy":
+                self._settle()
+
+    def _settle(self) -> None:
+        if self.settle is not None:
+            self.settle(self.progress)

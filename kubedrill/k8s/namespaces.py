@@ -1,4 +1,4 @@
-"""Namespaces: create (labelled), delete (only ours), wait until gone."""
+"""Namespaces: create (labelled), delete (only ours), wait until emptied or gone."""
 
 from __future__ import annotations
 
@@ -21,14 +21,19 @@ def exists(clients, name: str) -> bool:
 
 
 def delete(clients, name: str, run_id: str) -> bool:
-    """Delete a namespace this run created. True when it was already gone."""
+    """Delete a namespace this run created, and its pods at once: the namespace controller
+    reaches them only after going through every other kind (seconds), and nothing can make new
+    pods in a terminating namespace. True when it was already gone."""
     ns = read_or_none(clients.core.read_namespace, name)
     if ns is None:
         return True
     if (ns.metadata.labels or {}).get(guard.RUN_ID) != run_id:
         raise GuardRefused(f"refusing to delete namespace {name!r}: not created by run {run_id}")
-    return not ignore_not_found(clients.core.delete_namespace, name,
+    gone = not ignore_not_found(clients.core.delete_namespace, name,
                                 body=k8s.V1DeleteOptions(propagation_policy="Foreground"))
+    if not gone:
+        ignore_not_found(clients.core.delete_collection_namespaced_pod, name)
+    return gone
 
 
 def wait_gone(clients, name: str, timeout_s: float, progress: Progress | None = None):
@@ -41,3 +46,14 @@ def wait_gone(clients, name: str, timeout_s: float, progress: Progress | None = 
     return wait_for(ApiSource(clients.core.list_namespace, field_selector=f"metadata.name={name}"),
                     gone, description=f"namespace {name} to be deleted", timeout_s=timeout_s,
                     progress=progress)
+
+
+def wait_emptied(clients, name: str, timeout_s: float, progress: Progress | None = None) -> None:
+    """Wait until namespace ``name``, being deleted, holds no pod and no claim: its containers
+    have stopped and its volumes are released. The namespace itself goes some seconds later, once
+    the namespace controller has gone through every kind the cluster serves (about 5 s on kind,
+    even for an empty one)."""
+    for what, list_fn in (("pod", clients.core.list_namespaced_pod),
+                          ("claim", clients.core.list_namespaced_persistent_volume_claim)):
+        wait_for(ApiSource(list_fn, name), lambda items, what=what: Check(not items, f"{len(items)} {what}(s) left"),
+                 description=f"the {what}s of namespace {name} to be gone", timeout_s=timeout_s, progress=progress)
