@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -126,18 +127,31 @@ def kubectl(*args: str, check: bool = True, timeout: float = TIMEOUT) -> subproc
     return cp
 
 
+@pytest.fixture(scope="module")
+def deleted(api):
+    """The namespaces the module's tests deleted: awaited gone at the module's end, so that the
+    next test starts while the last one's namespace terminates."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        try:
+            wait_for(api.list_namespace, name, None, f"namespace {name} to be deleted", gone=True, timeout=300)
+        except Exception as exc:  # noqa: BLE001 - teardown errors become warnings, never mask the result
+            warnings.warn(f"cleanup of namespace {name}: {exc}")
+
+
 @pytest.fixture
-def ns(api, request):
-    """A namespace of this test's own; deleted (and its deletion awaited) at the end."""
+def ns(api, request, deleted):
+    """A namespace of this test's own; deleted (its pods at once) at the end, its deletion
+    awaited at the module's end."""
     name = f"kd-storage-{re.sub(r'[^a-z0-9]+', '-', request.node.name.lower())[:30].strip('-')}-{uuid.uuid4().hex[:5]}"
     api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=LABELS)))
     yield name
     try:
         api.delete_namespace(name)
-        wait_for(api.list_namespace, name, None, f"namespace {name} to be deleted", gone=True, timeout=300)
+        api.delete_collection_namespaced_pod(name)
+        deleted.append(name)
     except Exception as exc:  # noqa: BLE001 - teardown errors become warnings, never mask the result
-        import warnings
-
         warnings.warn(f"cleanup of namespace {name}: {exc}")
 
 
