@@ -83,6 +83,12 @@ def objectives_for(nodeid: str, how: str | None = None) -> dict[str, str]:
         base = f"{'pod_delete' if m.group(1) == 'pods_deleted' else 'container_kill'}_{m.group(2)}"
         return {f"{base}_rto_s": "rto_s", f"{base}_availability": "success_ratio",
                 f"{base}_outage_s": "longest_outage_s"}
+    # the seed's ReplicationController story, an experiment held to the same objectives
+    m = re.fullmatch(r"replication-controller-(pod-deleted|container-killed)", name)
+    if file.startswith("scenarios/experiments/") and m:
+        base = "pod_delete_one" if m.group(1) == "pod-deleted" else "container_kill_one"
+        return {f"{base}_rto_s": "rto_s", f"{base}_availability": "success_ratio",
+                f"{base}_outage_s": "longest_outage_s"}
     if name == "test_plumbing" and test == "test_deployment_replaces_a_killed_pod":
         return {"pod_kill_rto_s": "rto_s"}
     for key, objective in (("killed_pod_comes_back", "statefulset_pod_rto_s"),

@@ -1,4 +1,5 @@
-"""ReplicationController and Deployment (the seed's example: three replicas), broken two ways.
+"""A Deployment of three replicas, broken two ways (the seed's ReplicationController story, the
+same two ways, is an experiment: scenarios/experiments/replication-controller-*.yaml).
 
 A pod deleted through the API is replaced by a new pod (a new UID); a container killed in place
 is restarted in the same pod (same UID, restart count up by one, the kubelet's back-off counted

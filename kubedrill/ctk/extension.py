@@ -7,7 +7,7 @@ document, what is wrong. A valid entry becomes a frozen :class:`Extension`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -37,7 +37,7 @@ class Workload:
     kind: str
     name: str = ""
     selector: str = ""
-    rto_s: float | None = None
+    rto_s: float | str | None = None    # a number, or the name of one of kubedrill's objectives
 
     def describe(self) -> str:
         return f"{self.kind} {self.name}" if self.name else f"{self.kind}s {self.selector}"
@@ -48,7 +48,7 @@ class Extension:
     target: Mapping[str, Any]
     recover: tuple[Workload, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
-    objectives: Mapping[str, float] = field(default_factory=dict)
+    objectives: Mapping[str, float | str] = field(default_factory=dict)   # str: kubedrill's objective of that name
     timeouts: Mapping[str, float] = field(default_factory=dict)
     availability: Mapping[str, Any] = field(default_factory=dict)   # the Service the prober GETs
     where: str = ""      # the experiment's file, to resolve the target's relative paths
@@ -87,6 +87,13 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     if kind == "const":
         return f"expected {error.validator_value!r}, got {error.instance!r}"
+    if kind == "anyOf":   # an objective: a number, or the name of one of kubedrill's
+        if isinstance(error.instance, str):
+            return (f"{error.instance!r} is not one of kubedrill's objectives (give a number, or a name of "
+                    "kubedrill/defaults.py)")
+        numeric = [e for e in error.context if e.validator != "enum"]
+        if numeric:
+            return _message(numeric[0])
     return error.message
 
 
@@ -120,3 +127,14 @@ def of(experiment: Mapping[str, Any], file: str | Path) -> Extension:
                       for w in entry["recover"]),
         data=entry.get("data") or {}, objectives=entry.get("objectives") or {},
         timeouts=entry.get("timeouts") or {}, availability=entry.get("availability") or {}, where=str(file))
+
+
+def resolve(ext: Extension, objectives: Any) -> Extension:
+    """``ext`` with each objective given by name (``rto_s: pod_delete_one_rto_s``) replaced by
+    that objective's value in ``objectives`` (kubedrill.config.Objectives: the generated
+    defaults, --objectives, --objective): an experiment held to kubedrill's measured objectives."""
+    def value(v):
+        return float(getattr(objectives, v)) if isinstance(v, str) else v
+
+    return replace(ext, objectives={k: value(v) for k, v in ext.objectives.items()},
+                   recover=tuple(replace(w, rto_s=value(w.rto_s)) for w in ext.recover))

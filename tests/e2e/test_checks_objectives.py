@@ -21,7 +21,7 @@ from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 pytestmark = pytest.mark.e2e
 
 PLUMBING = "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod"
-KILL = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[ReplicationController-one]"
+KILL = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[Deployment-one]"
 STATEFUL = "scenarios/test_statefulset.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
 STATEFUL_ALL = "scenarios/test_statefulset.py::test_all_pods_killed_come_back_in_order_with_all_their_data"
 KILL_ALL = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[Deployment-all]"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 SLOW = "scenarios/test_replicas.py::test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]"
 EMPTYDIR = "tests/e2e/drills/drill_emptydir.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
 NO_PODS = ("tests/e2e/drills/drill_no_pods_allowed.py::"
-           "test_pods_deleted_through_the_api_are_replaced_by_new_pods[ReplicationController-one]")
+           "test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]")
 DELETE_CLASS = "tests/e2e/drills/drill_delete_class.py::test_a_retained_volume_binds_to_a_new_claim_with_its_data"
 
 
@@ -51,8 +51,9 @@ def test_an_emptydir_where_a_claim_belongs_loses_the_data(broken):
 def test_a_controller_that_cannot_bring_its_pods_back_names_them(broken):
     row, output = _row(broken, NO_PODS)
     assert row["verdict"] == "not recovered", row
-    killed = re.search(r"\[ReplicationController-one\]\] killed 1 pod\(s\) of web: (web-[\w-]+)", output).group(1)
-    assert row["reason"].startswith("ReplicationController web cannot bring its pods back: "
+    # the last of the two [Deployment-one] kills: SLOW's runs first (the order the run is given)
+    killed = re.findall(r"\[Deployment-one\]\] killed 1 pod\(s\) of web: (web-[\w-]+)", output)[-1]
+    assert row["reason"].startswith("Deployment web cannot bring its pods back: "
                                     f"waited for replacements of {killed}"), row["reason"]
     assert "FailedCreate" in row["reason"] and "exceeded quota" in row["reason"], row["reason"]
 

@@ -28,7 +28,7 @@ FAULT_DOES_NOTHING_STATEFULSET = ("tests/e2e/drills/drill_fault_does_nothing.py:
 IMAGE_MISSING = "tests/e2e/drills/drill_image_missing.py::test_deployment_replaces_a_killed_pod"
 EMPTYDIR = "tests/e2e/drills/drill_emptydir.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
 NO_PODS = ("tests/e2e/drills/drill_no_pods_allowed.py::"
-           "test_pods_deleted_through_the_api_are_replaced_by_new_pods[ReplicationController-one]")
+           "test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]")
 NODE_STOP = ("scenarios/test_node_loss.py::"
              "test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data")
 

@@ -113,3 +113,30 @@ def test_several_errors_are_several_lines_in_document_order():
                    f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, "
                    "rto_s)",
                    f"{FILE}: extensions[0].timeouts.verify_s: -1 is less than or equal to the minimum of 0")
+
+
+def test_an_objective_may_be_named_from_kubedrills_own_and_is_resolved_with_the_overrides():
+    from kubedrill.config import Objectives
+    from kubedrill.defaults import OBJECTIVES
+
+    entry = changed(objectives={"rto_s": "pod_delete_one_rto_s", "availability": "pod_delete_one_availability",
+                                "longest_outage_s": 5},
+                    recover=[{"kind": "ReplicationController", "name": "web", "rto_s": "pod_delete_one_rto_s"}])
+    ext = extension.of(experiment(entry), FILE)
+    assert ext.objectives["rto_s"] == "pod_delete_one_rto_s"
+    held = extension.resolve(ext, Objectives(pod_delete_one_rto_s=9.5))
+    assert held.objectives == {"rto_s": 9.5, "availability": OBJECTIVES["pod_delete_one_availability"],
+                               "longest_outage_s": 5}
+    assert held.recover[0].rto_s == 9.5 and held.where == FILE
+
+
+def test_the_names_an_objective_may_take_are_kubedrills_objectives():
+    from kubedrill.defaults import OBJECTIVES
+
+    assert extension.schema()["$defs"]["default_objective"]["enum"] == list(OBJECTIVES)
+
+
+def test_an_unknown_objective_name_is_one_line():
+    assert lines(changed(objectives={"rto_s": "pod_delete_one_rt"})) == (
+        f"{FILE}: extensions[0].objectives.rto_s: 'pod_delete_one_rt' is not one of kubedrill's objectives "
+        "(give a number, or a name of kubedrill/defaults.py)",)
