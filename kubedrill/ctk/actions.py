@@ -21,7 +21,9 @@ from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.handles import workload
 from kubedrill.errors import FaultFailed, KubedrillError
 from kubedrill.faults import containers as kcontainers
+from kubedrill.faults import nodes as knodes
 from kubedrill.faults import pods as kpods
+from kubedrill.observe.nodestages import HOW, STOP
 
 MODES = ("delete", "evict")
 
@@ -60,6 +62,36 @@ def kill_containers(kind: str, name: str, count: int | None = None, fraction: fl
     except (KubedrillError, ValueError) as exc:
         raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
     return list(kill.pods)
+
+
+def lose_node(kind: str, name: str, how: str = "drain", ns: str | None = None) -> dict:
+    """Lose the worker that hosts most of the workload's pods: ``drain`` it (cordon, then evict
+    the workload's pods there through the Eviction API, which honours PodDisruptionBudgets; any
+    cluster) or ``stop`` its node container (the local kind cluster only: the node goes
+    unreachable, its pods are evicted once their toleration ends). Journalled; the node is
+    uncordoned, or started again and waited Ready and untainted, at the drill's end whatever
+    happens. Returns the node and the workload's pods that were on it."""
+    if how not in HOW:
+        raise ActivityFailed(f"lose_node: how {how!r} is not one of {', '.join(HOW)}")
+    s = current.scope(ns)
+    if how == STOP and (why := knodes.stop_unavailable(s.clients)):
+        raise ActivityFailed(f"lose_node how=stop: {why}")
+    try:
+        lost = knodes.lose_node(s, workload(s, kind, name), how)
+    except (KubedrillError, ValueError) as exc:
+        raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
+    return {"node": lost.node, "pods": list(lost.pods)}
+
+
+def delete_claim(claim: str, ns: str | None = None) -> list[str]:
+    """Delete claim ``claim`` (one the drill's own manifests made) and the pods that mount it: its
+    volume is lost, as a disk is; a StatefulSet makes its claim anew, empty. Returns the pods
+    deleted."""
+    s = current.scope(ns)
+    try:
+        return kvolumes.delete_claim(s, claim)
+    except KubedrillError as exc:
+        raise _failed(exc) from None
 
 
 def snapshot_claims(name: str, kind: str = "StatefulSet", ns: str | None = None) -> list[str]:

@@ -1,6 +1,6 @@
-"""A StatefulSet's volumes lost and restored from VolumeSnapshots, for the kubedrill.ctk actions
-``snapshot_claims`` and ``restore_claims``: the DR story "the database's disk is gone; bring it
-back from the last snapshot".
+"""Volumes lost, and a StatefulSet's restored from VolumeSnapshots, for the kubedrill.ctk actions
+``delete_claim`` (a disk lost), ``snapshot_claims`` and ``restore_claims`` (the DR story "the
+database's disk is gone; bring it back from the last snapshot").
 
 Only claims that carry the run's id are touched (a drill's own manifests, applied into the
 namespace it created): in an existing namespace nothing kubedrill did not create is deleted.
@@ -12,13 +12,47 @@ from __future__ import annotations
 from kubedrill import guard as kguard
 from kubedrill import journal
 from kubedrill.errors import FaultFailed, GuardRefused
-from kubedrill.k8s import claims, owners, snapshots, statefulsets
+from kubedrill.k8s import claims, owners, pods, snapshots, statefulsets
 from kubedrill.k8s.common import meta
 from kubedrill.scope import Scope
 from kubedrill.wait import ApiSource, Check, wait_for
 
 # the snapshot each claim was last given by snapshot_claims, per (namespace, claim)
 _taken: dict[tuple[str, str], str] = {}
+
+
+def own_claim(scope: Scope, name: str) -> dict:
+    """Claim ``name`` of the drill's namespace, when it carries the run's id (GuardRefused
+    otherwise: in an existing namespace nothing kubedrill did not create is deleted)."""
+    claim = claims.read_claim(scope.clients, scope.namespace, name)
+    if claim is None:
+        raise FaultFailed(f"claim {name} does not exist in namespace {scope.namespace}")
+    if (meta(claim).get("labels") or {}).get(kguard.RUN_ID) != scope.run.run_id:
+        raise GuardRefused(f"refusing to delete claim {scope.namespace}/{name}: it does not carry run id "
+                           f"{scope.run.run_id} (only a drill's own manifests' claims are deleted)")
+    return claim
+
+
+def delete_claim(scope: Scope, name: str) -> list[str]:
+    """Delete claim ``name`` and the pods that mount it, so that it goes at once (a claim in use
+    is kept until no pod uses it): its volume is lost, as a disk is. A StatefulSet makes the
+    pod again, and its claim anew from the template: empty. Returns the pods deleted."""
+    claim = own_claim(scope, name)
+    users = pods.mounting(scope.clients, scope.namespace, name)
+    for p in users:
+        scope.guard.check_object(dict(p.labels), scope.namespace, f"pod {p.name}")
+    with scope.phase("fault"):
+        entry = scope.journal.record(
+            f"delete claim {scope.namespace}/{name} and the pods that mount it",
+            journal.Undo(journal.NOTHING, {"namespace": scope.namespace},
+                         "nothing to undo: the run's namespace, deleted by its own entry, holds all of it"))
+        claims.delete_claim(scope.clients, scope.namespace, name, meta(claim)["uid"])
+        for p in users:
+            pods.delete(scope.clients, scope.namespace, p.name, p.uid)
+        scope.journal.resolve(entry)
+    deleted = [p.name for p in users]
+    scope.run.log(f"[{scope.name}] deleted claim {name}" + (f" and pod(s) {', '.join(deleted)}" if deleted else ""))
+    return deleted
 
 
 def claims_of(scope: Scope, name: str) -> list[dict]:

@@ -55,6 +55,14 @@ def list_pods(clients, namespace: str, selector: str) -> tuple[PodInfo, ...]:
     return tuple(sorted(info(o) for o in items))
 
 
+def mounting(clients, namespace: str, claim: str) -> tuple[PodInfo, ...]:
+    """The pods of ``namespace`` that mount claim ``claim``."""
+    items, _ = source(clients, namespace, "").list()
+    return tuple(info(o) for o in items
+                 if any((v.get("persistentVolumeClaim") or {}).get("claimName") == claim
+                        for v in (o.get("spec") or {}).get("volumes") or []))
+
+
 def all_serving(want: int, excluding: Iterable[str] = (), owns: Callable[[str], bool] | None = None):
     """Predicate: ``want`` pods Ready and not terminating, none of them in ``excluding`` UIDs;
     with ``owns`` (a controller UID -> the workload's?), only the workload's own pods count."""

@@ -158,3 +158,32 @@ def test_kubedrills_providers_act_only_inside_a_drill_and_in_its_namespace():
                 pass
     with pytest.raises(ActivityFailed):
         current.scope()
+
+
+def test_the_node_and_claim_actions_act_only_inside_a_drill_and_say_a_bad_how():
+    from chaoslib.exceptions import ActivityFailed
+
+    from kubedrill.ctk import actions
+    with pytest.raises(ActivityFailed, match="how 'reboot' is not one of stop, drain"):
+        actions.lose_node("Deployment", "web", how="reboot")
+    for act in (lambda: actions.lose_node("Deployment", "web"), lambda: actions.delete_claim("data-db-0")):
+        with pytest.raises(ActivityFailed, match="only inside a kubedrill drill"):
+            act()
+
+
+def test_the_pods_that_mount_a_claim_are_found_by_their_volumes():
+    from types import SimpleNamespace
+
+    def pod(name, claims):
+        return {"metadata": {"name": name, "uid": name, "namespace": "ns"}, "status": {},
+                "spec": {"volumes": [{"name": c, "persistentVolumeClaim": {"claimName": c}} for c in claims]
+                         + [{"name": "tmp", "emptyDir": {}}]}}
+
+    class Core:
+        def list_namespaced_pod(self, namespace, _preload_content=False, **kw):
+            import json
+            items = [pod("db-0", ["data-db-0"]), pod("db-1", ["data-db-1"]), pod("reader", ["data-db-0", "x"])]
+            return SimpleNamespace(data=json.dumps({"items": items, "metadata": {"resourceVersion": "1"}}))
+
+    found = pods.mounting(SimpleNamespace(core=Core()), "ns", "data-db-0")
+    assert sorted(p.name for p in found) == ["db-0", "reader"]
