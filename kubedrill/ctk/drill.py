@@ -6,7 +6,7 @@ and applied the target's manifests into, or an existing one the run may drill):
     fault     the method, the drill lock fresh at its start
     recover   kubedrill's watch until every workload is back, RTO from the method's first action
     (CTK)     the hypothesis after, then the rollbacks
-    verify    the data probe after, the objectives
+    verify    a StatefulSet's identity (names, claims), the data probe after, the objectives
 
 The outcome raises the typed error of its verdict class (kubedrill.report.verdicts): the Chaos
 Toolkit run's own strict verdict (kubedrill.ctk.verdict) first, then kubedrill's checks. The
@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from kubedrill import checks
 from kubedrill.ctk import current, handles, recover, runner
+from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.extension import Extension, Workload
 from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
@@ -167,6 +168,7 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
     drilled.secrets |= set(outcome.secret_values)
     _raise_for(outcome, drilled)
     with scope.phase("verify"):
+        recover.check_identity(scope.clients, scope.namespace, watched, kvolumes.restored(scope.namespace))
         if probe is not None and drilled.data_before is not None:
             probe.after(drilled.data_before)
         _objectives(ext, drilled, report)

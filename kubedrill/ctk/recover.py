@@ -10,6 +10,9 @@ event that made its own part true and kept it so.
 
 The method must be seen to disturb one of them (a pod deleted or terminating, a restart counted,
 a pod NotReady), or the fault was not injected: a drill that changed nothing proves nothing.
+
+A StatefulSet named by kind and name must come back as itself (:func:`check_identity`): the same
+pod names, each on the same claims (their UIDs), or its identity is lost.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from kubedrill import checks
 from kubedrill.ctk.extension import Workload
 from kubedrill.errors import FaultNotInjected, UsageError
+from kubedrill.k8s import claims as kclaims
 from kubedrill.k8s import owners as kowners
 from kubedrill.k8s import pods as kpods
 from kubedrill.k8s.common import read_or_none
@@ -49,6 +54,9 @@ class Watched:
     labels: dict[str, str] = field(default_factory=dict)   # selector workloads: the labels
     before: dict[str, int] = field(default_factory=dict)   # uid -> restarts, of the pods serving before
     ok_since: float | None = None                  # monotonic: since when its part holds
+    # a named StatefulSet: the names of its pods serving before, and their claims (name -> UID)
+    names: frozenset[str] | None = None
+    claims: dict[str, str] = field(default_factory=dict)
 
     def member(self, p: kpods.PodInfo) -> bool:
         if self.owners is not None:
@@ -105,12 +113,44 @@ def snapshot(clients, namespace: str, workloads: Iterable[Workload]) -> list[Wat
             watched = Watched(w, 0, labels=parse_selector(w.selector))
         serving = [p for p in pods if watched.member(p) and p.serving]
         watched.before = {p.uid: p.restarts for p in serving}
+        if w.kind == "StatefulSet" and w.name:
+            watched.names = frozenset(p.name for p in serving)
+            watched.claims = stateful_claims(clients, namespace, w.name, watched.names)
         if not w.name:
             watched.want = len(serving)
             if not serving:
                 raise UsageError(f"recover: no pod in namespace {namespace} matches {w.selector!r}")
         out.append(watched)
     return out
+
+
+def stateful_claims(clients, namespace: str, name: str, pod_names: Iterable[str]) -> dict[str, str]:
+    """The claims (name -> UID) StatefulSet ``name``'s volumeClaimTemplates give the pods
+    ``pod_names``: ``<template>-<pod name>``; one that does not exist is left out."""
+    sts = kowners.read(clients, namespace, "StatefulSet", name)
+    templates = [t.metadata.name for t in (sts.spec.volume_claim_templates or [])] if sts is not None else []
+    wanted = {f"{t}-{pod}" for t in templates for pod in pod_names}
+    return {c.name: c.uid for c in kclaims.list_claims(clients, namespace) if c.name in wanted}
+
+
+def check_identity(clients, namespace: str, watched: list[Watched], restored: dict[str, str] | None = None) -> None:
+    """Each named StatefulSet back as itself: the pods that served before serve again under
+    their names, each on the claims it had (same UIDs; a claim the method restored from a
+    snapshot on purpose, ``restored``: claim name -> its new UID, on that one); IdentityLost
+    otherwise."""
+    pods = list_pods(clients, namespace)
+    for w in watched:
+        if w.names is None:
+            continue
+        now = frozenset(p.name for p in pods if w.member(p) and p.serving)
+        checks.identity("experiment.identity", now == w.names,
+                        f"{w.describe()}: pod names changed: {sorted(w.names)} before, {sorted(now)} after")
+        claims = stateful_claims(clients, namespace, w.workload.name, w.names)
+        expected = {**w.claims, **{n: uid for n, uid in (restored or {}).items() if n in w.claims}}
+        changed = sorted(name for name, uid in expected.items() if claims.get(name) != uid)
+        checks.identity("experiment.identity", not changed,
+                        f"{w.describe()}: a pod came back on another claim (PVC UID changed): "
+                        + "; ".join(f"{n} {expected[n]} expected, {claims.get(n) or 'none'} now" for n in changed))
 
 
 def _disturbed(watched: list[Watched], pods: list[kpods.PodInfo]) -> list[str]:

@@ -19,6 +19,14 @@ from kubedrill.wait import ApiSource, Check, wait_for
 
 # the snapshot each claim was last given by snapshot_claims, per (namespace, claim)
 _taken: dict[tuple[str, str], str] = {}
+# the UID each claim got when restore_claims made it again, per (namespace, claim)
+_restored: dict[tuple[str, str], str] = {}
+
+
+def restored(namespace: str) -> dict[str, str]:
+    """The claims restore_claims made again in ``namespace``: claim name -> its new UID (a
+    StatefulSet restored from its snapshots is itself on these: kubedrill.ctk.recover)."""
+    return {claim: uid for (ns, claim), uid in _restored.items() if ns == namespace}
 
 
 def own_claim(scope: Scope, name: str) -> dict:
@@ -116,7 +124,8 @@ def restore_claims(scope: Scope, name: str) -> list[str]:
             size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
             body = claims.claim_manifest(meta(c)["name"], meta(c).get("labels") or {}, size,
                                          spec.get("storageClassName"), _taken[(scope.namespace, meta(c)["name"])])
-            claims.create_claim(scope.clients, scope.namespace, body)
+            made = claims.create_claim(scope.clients, scope.namespace, body)
+            _restored[(scope.namespace, made.name)] = made.uid
         statefulsets.scale(scope.clients, scope.namespace, name, replicas)
         scope.journal.resolve(entry)
     names = [meta(c)["name"] for c in found]

@@ -2,7 +2,8 @@
 real cluster: examples/shop passes with ``make drill EXPERIMENTS=examples/shop`` and reports no
 secret; each broken variant of its experiment (tests/e2e/experiments) fails for its stated reason
 with its verdict class, in results.json and in the exit code; kubedrill's node and claim actions
-do what they say (a drained node's pods back elsewhere, a deleted claim's data lost)."""
+do what they say (a drained node's pods back elsewhere, a deleted claim made anew: the
+StatefulSet's identity lost)."""
 
 import json
 import secrets
@@ -106,8 +107,8 @@ EXPECTED = {
                                                   "allows no disruption"),
     # kubedrill's node and claim actions: a drain the web tier survives, a disk lost
     "drain-the-web-node": ("passed", ""),
-    "claim-deleted": ("data lost", "the data probe (sql in pod db-0: SELECT id, item, placed FROM orders "
-                                   "ORDER BY id) after the fault differs from its result before"),
+    "claim-deleted": ("identity lost", "StatefulSet db: a pod came back on another claim (PVC UID changed): "
+                                       "data-db-0 "),
 }
 
 
