@@ -6,6 +6,7 @@ from kubernetes import client as k8s
 
 from kubedrill import guard
 from kubedrill.errors import GuardRefused
+from kubedrill.k8s import snapshots
 from kubedrill.k8s.common import ignore_not_found, read_or_none
 from kubedrill.wait import ApiSource, Check, Progress, wait_for
 
@@ -33,6 +34,9 @@ def delete(clients, name: str, run_id: str) -> bool:
                                 body=k8s.V1DeleteOptions(propagation_policy="Foreground"))
     if not gone:
         ignore_not_found(clients.core.delete_collection_namespaced_pod, name)
+        if snapshots.supported(clients):
+            ignore_not_found(clients.custom.delete_collection_namespaced_custom_object, snapshots.GROUP,
+                             snapshots.VERSION, name, "volumesnapshots")
     return gone
 
 
@@ -49,11 +53,32 @@ def wait_gone(clients, name: str, timeout_s: float, progress: Progress | None = 
 
 
 def wait_emptied(clients, name: str, timeout_s: float, progress: Progress | None = None) -> None:
-    """Wait until namespace ``name``, being deleted, holds no pod and no claim: its containers
-    have stopped and its volumes are released. The namespace itself goes some seconds later, once
-    the namespace controller has gone through every kind the cluster serves (about 5 s on kind,
-    even for an empty one)."""
-    for what, list_fn in (("pod", clients.core.list_namespaced_pod),
-                          ("claim", clients.core.list_namespaced_persistent_volume_claim)):
-        wait_for(ApiSource(list_fn, name), lambda items, what=what: Check(not items, f"{len(items)} {what}(s) left"),
-                 description=f"the {what}s of namespace {name} to be gone", timeout_s=timeout_s, progress=progress)
+    """Wait until namespace ``name``, being deleted, holds no pod, claim or VolumeSnapshot, and
+    the volumes and snapshot contents the cluster deletes with them are gone: its containers have
+    stopped and the storage driver is done with its data. The namespace itself goes some seconds
+    later, once the namespace controller has gone through every kind the cluster serves (about
+    5 s on kind, even for an empty one)."""
+    def none(what: str, mine):
+        def check(items: list[dict]) -> Check:
+            left = [o for o in items if mine(o)]
+            return Check(not left, f"{len(left)} {what}(s) left")
+        return check
+
+    def spec(o: dict) -> dict:
+        return o.get("spec") or {}
+
+    waits = [("pod", ApiSource(clients.core.list_namespaced_pod, name), lambda o: True),
+             ("claim", ApiSource(clients.core.list_namespaced_persistent_volume_claim, name), lambda o: True),
+             ("volume", ApiSource(clients.core.list_persistent_volume),
+              lambda o: (spec(o).get("claimRef") or {}).get("namespace") == name
+              and spec(o).get("persistentVolumeReclaimPolicy") == "Delete")]
+    if snapshots.supported(clients):
+        waits += [("VolumeSnapshot", ApiSource(clients.custom.list_namespaced_custom_object, snapshots.GROUP,
+                                               snapshots.VERSION, name, "volumesnapshots"), lambda o: True),
+                  ("snapshot content", ApiSource(clients.custom.list_cluster_custom_object, snapshots.GROUP,
+                                                 snapshots.VERSION, "volumesnapshotcontents"),
+                   lambda o: (spec(o).get("volumeSnapshotRef") or {}).get("namespace") == name
+                   and spec(o).get("deletionPolicy") == "Delete")]
+    for what, source, mine in waits:
+        wait_for(source, none(what, mine), description=f"the {what}s of namespace {name} to be gone",
+                 timeout_s=timeout_s, progress=progress)
