@@ -16,14 +16,16 @@ from __future__ import annotations
 
 from chaoslib.exceptions import ActivityFailed
 
-from kubedrill.ctk import current
+from kubedrill.ctk import current, recover
 from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.handles import workload
-from kubedrill.errors import FaultFailed, KubedrillError
+from kubedrill.errors import FaultFailed, KubedrillError, WaitTimeout
 from kubedrill.faults import containers as kcontainers
 from kubedrill.faults import nodes as knodes
 from kubedrill.faults import pods as kpods
+from kubedrill.k8s.pods import info as kpods_info
 from kubedrill.observe.nodestages import HOW, STOP
+from kubedrill.wait import Check, wait_for
 
 MODES = ("delete", "evict")
 
@@ -49,8 +51,11 @@ def kill_pods(kind: str, name: str, count: int | None = None, fraction: float | 
 
 
 def kill_containers(kind: str, name: str, count: int | None = None, fraction: float | None = None,
-                    ns: str | None = None) -> list[str]:
-    """Kill the main container of ``count`` (or ``fraction`` of) the workload's pods in place."""
+                    deadline_s: float = 30, ns: str | None = None) -> list[str]:
+    """Kill the main container of ``count`` (or ``fraction`` of) the workload's pods in place,
+    and return once the kubelet has seen each kill (the pod NotReady or its restart counted):
+    the recovery is watched from there. A kill not seen within ``deadline_s`` is "fault not
+    injected"."""
     s = current.scope(ns)
 
     def unavailable(capability: str, why: str):
@@ -59,9 +64,29 @@ def kill_containers(kind: str, name: str, count: int | None = None, fraction: fl
     try:
         kill = kcontainers.kill_containers(s, workload(s, kind, name), count=count, fraction=fraction,
                                            unavailable=unavailable)
+        _wait_seen(s, kill, float(deadline_s))
     except (KubedrillError, ValueError) as exc:
         raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
     return list(kill.pods)
+
+
+def _wait_seen(s, kill: kcontainers.ContainerKill, deadline_s: float) -> None:
+    """Until each killed pod is NotReady, restarted, or gone (FaultFailed at the deadline)."""
+    before = dict(kill.restarts_before)
+
+    def seen(items: list[dict]) -> Check:
+        pods = {p.uid: p for p in map(kpods_info, items)}
+        left = sorted(pods[u].name for u, n in before.items()
+                      if u in pods and pods[u].ready and pods[u].restarts <= n and not pods[u].terminating)
+        return Check(not left, f"not seen killed yet: {', '.join(left)}" if left else "every kill seen")
+
+    try:
+        wait_for(recover.source(s.clients, s.namespace), seen,
+                 description=f"the kubelet to see the kill of {', '.join(kill.pods)}", timeout_s=deadline_s,
+                 progress=s.progress)
+    except WaitTimeout as exc:
+        raise FaultFailed(f"the kill of {', '.join(kill.pods)} was not seen by the kubelet within {deadline_s:g}s: "
+                          f"{exc.summary}") from None
 
 
 def lose_node(kind: str, name: str, how: str = "drain", ns: str | None = None) -> dict:

@@ -12,9 +12,10 @@ import shutil
 import pytest
 from kubernetes import client as k8s
 
+from kubedrill import defaults
 from kubedrill.ctk import target
 from kubedrill.k8s import manifests, namespaces
-from tests.e2e.conftest import NO_ALLURE, ROOT, leftovers
+from tests.e2e.conftest import NO_ALLURE, ROOT, leftovers, unbroken_passed
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +58,24 @@ def test_the_shop_passes_and_no_secret_reaches_the_reports(drill, clients, tmp_p
     # nowhere in what the run reports: results.json, the journals, junit, Allure, its output
     leaked = [str(p) for p in _files(d.tmp) if planted.encode() in p.read_bytes()]
     assert leaked == [] and planted not in d.output
+
+
+def test_kubedrills_own_experiments_pass_held_to_its_objectives_by_name(drill, clients):
+    # as make drill runs them: every experiment of scenarios/experiments/ (the seed's
+    # ReplicationController story), the Python scenarios left out by -k
+    d = drill("scenarios/", "-k", "replication-controller", NO_ALLURE)
+    done = d.run_clean(clients)
+    got = {sid.split("::")[-1]: row for sid, row in done.rows.items()}
+    assert set(got) == {"replication-controller-pod-deleted", "replication-controller-container-killed"}, got
+    all_passed = all([unbroken_passed(row, done.output) for row in got.values()])
+    assert (done.rc, done.verdict) == ((0, "0 passed\n") if all_passed else (1, "1 objective missed\n")), done.output[-6000:]
+    for name, case in (("replication-controller-pod-deleted", "pod_delete_one"),
+                       ("replication-controller-container-killed", "container_kill_one")):
+        row = got[name]
+        assert row["objectives"] == {"rto_s": defaults.OBJECTIVES[f"{case}_rto_s"],
+                                     "availability": defaults.OBJECTIVES[f"{case}_availability"],
+                                     "longest_outage_s": defaults.OBJECTIVES[f"{case}_outage_s"]}, row["objectives"]
+        assert row["rto_s"] > 0 and row["availability"]["requests"] > 0, row
 
 
 def _existing(clients, name: str):
