@@ -64,36 +64,35 @@ def kill_containers(kind: str, name: str, count: int | None = None, fraction: fl
     try:
         kill = kcontainers.kill_containers(s, workload(s, kind, name), count=count, fraction=fraction,
                                            unavailable=unavailable)
-        _wait_seen(s, kill, float(deadline_s))
+        _wait_seen(s, dict(kill.restarts_before), kill.pods, float(deadline_s), "the kubelet to see the kill of")
     except (KubedrillError, ValueError) as exc:
         raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
     return list(kill.pods)
 
 
-def _wait_seen(s, kill: kcontainers.ContainerKill, deadline_s: float) -> None:
-    """Until each killed pod is NotReady, restarted, or gone (FaultFailed at the deadline)."""
-    before = dict(kill.restarts_before)
-
+def _wait_seen(s, before: dict[str, int], names, deadline_s: float, what: str) -> None:
+    """Until each pod of ``before`` (uid -> its restart count) is NotReady, restarted, terminating
+    or gone: the fault seen by Kubernetes, so that the recovery is watched from there (its RTO
+    still runs from the method's first action). FaultFailed at the deadline."""
     def seen(items: list[dict]) -> Check:
         pods = {p.uid: p for p in map(kpods_info, items)}
         left = sorted(pods[u].name for u, n in before.items()
                       if u in pods and pods[u].ready and pods[u].restarts <= n and not pods[u].terminating)
-        return Check(not left, f"not seen killed yet: {', '.join(left)}" if left else "every kill seen")
+        return Check(not left, f"not seen yet: {', '.join(left)}" if left else "every pod seen")
 
     try:
-        wait_for(recover.source(s.clients, s.namespace), seen,
-                 description=f"the kubelet to see the kill of {', '.join(kill.pods)}", timeout_s=deadline_s,
-                 progress=s.progress)
+        wait_for(recover.source(s.clients, s.namespace), seen, description=f"{what} {', '.join(names)}",
+                 timeout_s=deadline_s, progress=s.progress)
     except WaitTimeout as exc:
-        raise FaultFailed(f"the kill of {', '.join(kill.pods)} was not seen by the kubelet within {deadline_s:g}s: "
-                          f"{exc.summary}") from None
+        raise FaultFailed(f"{what} {', '.join(names)}: not within {deadline_s:g}s: {exc.summary}") from None
 
 
 def lose_node(kind: str, name: str, how: str = "drain", ns: str | None = None) -> dict:
     """Lose the worker that hosts most of the workload's pods: ``drain`` it (cordon, then evict
     the workload's pods there through the Eviction API, which honours PodDisruptionBudgets; any
     cluster) or ``stop`` its node container (the local kind cluster only: the node goes
-    unreachable, its pods are evicted once their toleration ends). Journalled; the node is
+    unreachable, its pods are evicted once their toleration ends; the action returns once
+    Kubernetes sees them NotReady, some 40-50 s later, the RTO running from the stop). Journalled; the node is
     uncordoned, or started again and waited Ready and untainted, at the drill's end whatever
     happens. Returns the node and the workload's pods that were on it."""
     if how not in HOW:
@@ -102,7 +101,12 @@ def lose_node(kind: str, name: str, how: str = "drain", ns: str | None = None) -
     if how == STOP and (why := knodes.stop_unavailable(s.clients)):
         raise ActivityFailed(f"lose_node how=stop: {why}")
     try:
-        lost = knodes.lose_node(s, workload(s, kind, name), how)
+        handle = workload(s, kind, name)
+        restarts = {p.uid: p.restarts for p in handle.pods()}
+        lost = knodes.lose_node(s, handle, how)
+        if how == STOP:   # the pods look Ready until the node controller finds the node unreachable
+            _wait_seen(s, {u: restarts.get(u, 0) for u in lost.uids}, lost.pods, s.timeouts.node_s,
+                       f"node {lost.node} stopped: Kubernetes to see its pods NotReady:")
     except (KubedrillError, ValueError) as exc:
         raise _failed(exc if isinstance(exc, KubedrillError) else FaultFailed(str(exc))) from None
     return {"node": lost.node, "pods": list(lost.pods)}
