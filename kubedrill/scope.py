@@ -1,8 +1,9 @@
 """What one scenario acts with: the run, the clients, the guard, the drill lock, the journal, its
 cleanups, its namespace and its random generator. Every fault starts in ``Scope.phase("fault")``:
 there, a run whose drill lock is lost or stale (kubedrill.lock) is refused (LockLost). What an
-earlier scenario left terminating (its namespace's pods and claims) is waited for at the end of a
-deploy phase, and again before a fault: nothing measured overlaps another scenario's teardown."""
+earlier scenario left terminating (its namespace's pods, claims, snapshots and their volumes) is
+waited for at the end of a deploy phase, and again before a fault: nothing measured overlaps
+another scenario's teardown."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ class Scope:
     def phase(self, name: str) -> Iterator[None]:
         """The run's phase ``name`` for this scenario; a fault phase starts only while the run
         holds its drill lock, renewed less than two thirds of the lease ago (LockLost otherwise).
-        A deploy phase ends, and a fault phase starts, once the pods and claims earlier
-        scenarios left terminating are gone: the workload deploys while an earlier namespace
-        terminates, and is measured once nothing of it runs."""
+        A deploy phase ends, and a fault phase starts, once the namespaces earlier scenarios
+        deleted are emptied (pods, claims, snapshots and their volumes gone): the workload
+        deploys while an earlier namespace terminates, and is measured once nothing of it runs."""
         if name == "fault":
             self._settle()
             if self.lock is not None:
