@@ -6,9 +6,12 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ import yaml
 
 from kubedrill import client as kclient
 from kubedrill import docker, guard, journal, leaks
+from kubedrill.journalfile import ALIVE, liveness
 from kubedrill.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +35,54 @@ def clients():
         return kclient.load(None, CONTEXT)
     except UsageError as exc:
         pytest.fail(f"the e2e tests need the kind cluster (make cluster): {exc}", pytrace=False)
+
+
+# The state dirs (fault journals) of the runs these tests start: outside pytest's temp dirs, which
+# pytest rotates away, so a suite killed in the middle of a drill (kill -9, the end of a CI job)
+# leaves its journals where the next suite replays them (replay_killed_suites). One dir per run,
+# named after the suite's pid; each run's tmp/state links to its own.
+STATE_ROOT = Path(os.environ.get("KUBEDRILL_E2E_STATE_ROOT") or Path.home() / ".cache" / "kubedrill" / "e2e-state")
+
+
+def new_state_dir() -> Path:
+    STATE_ROOT.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=STATE_ROOT, prefix=f"{os.getpid()}-"))
+
+
+def _suite_pid(d: Path) -> int:
+    head = d.name.split("-", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def replay_killed_suites(request):
+    """Before the first test: undo what the runs of an earlier suite that was killed left (their
+    journals), as `make clean` does, and remove their state dirs once nothing is left in them;
+    at the end, this suite's own empty ones. A suite still running (its pid alive) is left alone."""
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str) -> None:
+        if tr is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                tr.write_line(f"e2e: {line}")
+
+    def sweep(dirs) -> None:
+        for d in dirs:
+            if (d / "journal").is_dir() and journal.journals(d / "journal"):
+                report = journal.replay(d / "journal", out=say)
+                if report.failed:
+                    continue
+            if not (d / "journal").is_dir() or not journal.journals(d / "journal"):
+                shutil.rmtree(d, ignore_errors=True)
+
+    if STATE_ROOT.is_dir():
+        sweep(d for d in sorted(STATE_ROOT.iterdir())
+              if d.is_dir() and _suite_pid(d) != os.getpid() and liveness(_suite_pid(d), socket.gethostname()) != ALIVE)
+    yield
+    if STATE_ROOT.is_dir():
+        sweep(d for d in sorted(STATE_ROOT.iterdir()) if d.is_dir() and _suite_pid(d) == os.getpid()
+              and not ((d / "journal").is_dir() and journal.journals(d / "journal")))
 
 
 # Given after a Drill's own --alluredir (the last wins), an empty one writes no Allure results:
@@ -56,6 +108,9 @@ class Drill:
                 f"--alluredir={self.tmp / 'allure'}", "--reports-dir", str(self.tmp / "reports"), *self.args]
 
     def start(self, pause_at: str | None = None) -> "Drill":
+        state = self.tmp / "state"
+        if not state.exists() and not state.is_symlink():
+            state.symlink_to(new_state_dir())
         env = {**os.environ, "KUBEDRILL_STATE_DIR": str(self.tmp / "state"), **self.env}
         if pause_at:
             self.fifo = self.tmp / "pause"
