@@ -1,12 +1,14 @@
 """One Chaos Toolkit experiment, run as a kubedrill drill in a scope (a namespace the run created
 and applied the target's manifests into, or an existing one the run may drill):
 
-    deploy    every workload of ``recover`` Ready; the data probe's result before
+    deploy    every workload of ``recover`` Ready; the data probe's result before; kubedrill's
+              records written (data.records)
     (CTK)     the hypothesis before (not met: a harness error, nothing injected)
     fault     the method, the drill lock fresh at its start
     recover   kubedrill's watch until every workload is back, RTO from the method's first action
     (CTK)     the hypothesis after, then the rollbacks
-    verify    a StatefulSet's identity (names, claims), the data probe after, the objectives
+    verify    a StatefulSet's identity (names, claims), the data probe after, the records read
+              back (their RPO in the results), the objectives
 
 The outcome raises the typed error of its verdict class (kubedrill.report.verdicts): the Chaos
 Toolkit run's own strict verdict (kubedrill.ctk.verdict) first, then kubedrill's checks. The
@@ -26,6 +28,7 @@ from kubedrill import checks
 from kubedrill.ctk import current, handles, recover, runner
 from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.dataprobe import Probe
+from kubedrill.ctk.records import Records
 from kubedrill.ctk.extension import Extension, Workload
 from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
 from kubedrill.k8s import pods as kpods
@@ -131,11 +134,16 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
     deploy_s = _timeout(ext, "deploy_s", t.deploy_s, timeout_scale)
     recover_s = _timeout(ext, "recover_s", t.recover_s, timeout_scale)
     probe = Probe(scope.clients, scope.namespace, ext.data["probe"]) if "probe" in ext.data else None
+    records = (Records(scope.clients, scope.namespace, ext.data["records"], t.verify_s)
+               if "records" in ext.data else None)
     with scope.phase("deploy"):
         wait_deployed(scope, deployed(ext, docs), deploy_s)
         if probe is not None:
             drilled.data_before = probe.read()
             drilled.secrets |= probe.secrets
+        if records is not None:
+            for w in records.write():
+                scope.run.log(f"[{scope.name}] wrote {w.acknowledged} records in {w.pod} (data.records)")
     serve = ext.availability
     prober = kprober.start(scope, f"http://{serve['service']}.{scope.namespace}.svc:{serve.get('port', 80)}"
                                   f"{serve.get('path', '/')}", max_s=int(recover_s + deploy_s) + 60) if serve else None
@@ -171,6 +179,9 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
         recover.check_identity(scope.clients, scope.namespace, watched, kvolumes.restored(scope.namespace))
         if probe is not None and drilled.data_before is not None:
             probe.after(drilled.data_before)
+        if records is not None:
+            records.verify(log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
+                           record=lambda lost: scope.run.results.append((scope.name, lost)))
         _objectives(ext, drilled, report)
     return drilled
 

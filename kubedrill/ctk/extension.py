@@ -79,6 +79,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"unknown key {', '.join(map(repr, extra))} (expected: {known})"
     if kind == "required":
         return f"missing {error.message.split(' is a required')[0]}"
+    if kind == "minProperties" and last == "data":
+        return "give probe, records or both"
     if kind in ("minProperties", "maxProperties") and last in _ONE_OF:
         return f"give exactly one of {_ONE_OF[last]}"
     if kind == "oneOf" and isinstance(error.instance, dict) and "kind" in error.instance:

@@ -128,6 +128,9 @@ EXPECTED = {
     "drain-the-web-node": ("passed", ""),
     "claim-deleted": ("identity lost", "StatefulSet db: a pod came back on another claim (PVC UID changed): "
                                        "data-db-0 "),
+    # kubedrill's records (data.records): kept on the StatefulSet's claims, lost in an emptyDir
+    "records-kept": ("passed", ""),
+    "records-in-emptydir": ("data lost", "db-0: data lost: records 1–20 missing"),
 }
 
 
@@ -144,6 +147,10 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     # every objective the slow variant misses is named, each with its check
     for check in ("experiment.availability", "experiment.outage", "experiment.workload-rto", "experiment.rto"):
         assert f"[{check}]" in got["slow-readiness"][1], got["slow-readiness"]
+    # the records' RPO is in the results: none lost on the claims, all 20 in the emptyDir
+    rpo = {sid.split("::")[-1]: row["rpo"] for sid, row in done.rows.items()}
+    assert rpo["records-kept"] == {"records_lost": 0, "seconds_lost": 0.0}, rpo
+    assert rpo["records-in-emptydir"]["records_lost"] == 20, rpo
     # the malformed extension is one line
     assert "\n" not in got["extension-malformed"][1]
     # the run's exit code and reports/verdict are its worst class's

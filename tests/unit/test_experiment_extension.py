@@ -92,7 +92,15 @@ def test_two_entries_are_one_too_many():
     (changed(objectives={"availability": 1.5}),
      [f"{FILE}: extensions[0].objectives.availability: 1.5 is greater than the maximum of 1"]),
     (changed(data={"writer": {"claim": "data"}, "probe": {"http": {"service": "web", "path": "/"}}}),
-     [f"{FILE}: extensions[0].data: unknown key 'writer' (expected: probe)"]),
+     [f"{FILE}: extensions[0].data: unknown key 'writer' (expected: probe, records)"]),
+    (changed(data={}), [f"{FILE}: extensions[0].data: give probe, records or both"]),
+    (changed(data={"records": {"statefulset": "db"}}), [f"{FILE}: extensions[0].data.records: missing 'path'"]),
+    (changed(data={"records": {"statefulset": "db", "path": "data/records"}}),
+     [f"{FILE}: extensions[0].data.records.path: 'data/records' does not match '^/'"]),
+    (changed(data={"records": {"statefulset": "db", "path": "/data/records", "count": 0}}),
+     [f"{FILE}: extensions[0].data.records.count: 0 is less than the minimum of 1"]),
+    (changed(data={"records": {"statefulset": "db", "path": "/data/records", "pod": "db-0"}}),
+     [f"{FILE}: extensions[0].data.records: unknown key 'pod' (expected: container, count, path, statefulset)"]),
     (changed(availability=None),
      [f"{FILE}: extensions[0].objectives.availability: needs 'availability' (the Service the prober measures)",
       f"{FILE}: extensions[0].objectives.longest_outage_s: needs 'availability' (the Service the prober measures)"]),
@@ -105,6 +113,13 @@ def test_two_entries_are_one_too_many():
 ])
 def test_each_bad_extension_is_one_line_per_error(entry, expected):
     assert list(lines(entry)) == expected
+
+
+def test_records_alone_or_with_a_probe_are_a_data_check():
+    for data in ({"records": {"statefulset": "db", "path": "/data/records"}},
+                 {"records": {"statefulset": "db", "path": "/data/records", "count": 20, "container": "db"},
+                  "probe": {"http": {"service": "web", "path": "/"}}}):
+        assert extension.of(experiment(changed(data=data)), FILE).data == data
 
 
 def test_several_errors_are_several_lines_in_document_order():
