@@ -89,6 +89,9 @@ def objectives_for(nodeid: str, how: str | None = None) -> dict[str, str]:
         base = "pod_delete_one" if m.group(1) == "pod-deleted" else "container_kill_one"
         return {f"{base}_rto_s": "rto_s", f"{base}_availability": "success_ratio",
                 f"{base}_outage_s": "longest_outage_s"}
+    # the seed's StatefulSet story, one pod deleted: the experiment, and the Python scenario it was
+    if file.startswith("scenarios/experiments/") and name == "statefulset-pod-deleted":
+        return {"statefulset_pod_rto_s": "rto_s"}
     if name == "test_plumbing" and test == "test_deployment_replaces_a_killed_pod":
         return {"pod_kill_rto_s": "rto_s"}
     for key, objective in (("killed_pod_comes_back", "statefulset_pod_rto_s"),

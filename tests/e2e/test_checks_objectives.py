@@ -3,7 +3,8 @@ beyond anything a recovery can reach (``--objective NAME=VALUE``, the objectives
 option). Each row must be "objective missed" and name its check (docs/checks.md); the run exits 1
 and reports/verdict says so. All in one drill run.
 
-- RTO objectives of 1 ms: the plumbing, container-kill and both StatefulSet scenarios.
+- RTO objectives of 1 ms: the plumbing, container-kill and StatefulSet scenarios, and the
+  StatefulSet experiment held to ``statefulset_pod_rto_s`` by name.
 - Availability and outage: a check is reached only when the checks before it pass, so the
   objectives before the one under test are set loose in the same run (an RTO of 60 s, an
   availability of 0.001) and the one under test beyond reach: containers killed in all pods of a
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 PLUMBING = "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod"
 KILL = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[Deployment-one]"
-STATEFUL = "scenarios/test_statefulset.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
+STATEFUL = "scenarios/experiments/statefulset-pod-deleted.yaml::statefulset-pod-deleted"
 STATEFUL_ALL = "scenarios/test_statefulset.py::test_all_pods_killed_come_back_in_order_with_all_their_data"
 KILL_ALL = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[Deployment-all]"
 KILL_HALF = "scenarios/test_replicas.py::test_containers_killed_in_place_restart_in_the_same_pods[Deployment-half]"
@@ -63,7 +64,7 @@ def test_the_run_exits_1_and_says_objective_missed(missed):
 
 
 @pytest.mark.parametrize("nodeid, check", [(PLUMBING, "plumbing.rto"), (KILL, "replicas.kill-rto"),
-                                           (STATEFUL, "statefulset.pod-rto"),
+                                           (STATEFUL, "experiment.rto"),
                                            (STATEFUL_ALL, "statefulset.all-rto")])
 def test_an_rto_objective_below_any_recovery_is_missed(missed, nodeid, check):
     _, output, rows, _ = missed

@@ -3,14 +3,11 @@ volume scenario, fail for the right reason (issue 13): the user-facing scenarios
 scenarios/test_statefulset.py and scenarios/test_persistent_volumes.py run unchanged, each against
 a setup broken in one fixture (tests/e2e/drills), in one drill run (a pytest subprocess) that also
 runs the retained-volume scenario unbroken, which must pass (both StatefulSet scenarios run
-unbroken in tests/e2e/test_checks_data.py):
+unbroken in tests/e2e/test_checks_data.py; the experiment of one pod deleted, its names and
+claims checked by experiment.identity, in tests/e2e/test_experiments.py):
 
-- the StatefulSet's pod template under a Deployment (drill_statefulset_names_not_kept.py): the
-  killed pod comes back under another name, "statefulset.killed-pod-name-back";
-- the StatefulSet scaled up during the recovery (drill_statefulset_scaled_up.py): the pod is back
-  under its name, but the ordinals are not the ones before, "statefulset.ordinals-kept";
 - the killed pods' claims deleted with them (drill_statefulset_claims_deleted.py): new claims,
-  new UIDs, "statefulset.claims-kept" and "statefulset.all-claims-kept";
+  new UIDs, "statefulset.all-claims-kept";
 - ``podManagementPolicy: Parallel`` with db-0 starting only once db-1 is Ready
   (drill_statefulset_ready_out_of_order.py): "statefulset.ready-in-order";
 - ``podManagementPolicy: Parallel`` with the Ready order right but db-1 created before db-0 was
@@ -37,21 +34,17 @@ from tests.e2e.conftest import NO_ALLURE, Drill, unbroken_passed
 
 pytestmark = pytest.mark.e2e
 
-KILLED = "test_a_killed_pod_comes_back_with_its_name_claim_and_data"
 ALL = "test_all_pods_killed_come_back_in_order_with_all_their_data"
 RETAINED = "test_a_retained_volume_binds_to_a_new_claim_with_its_data"
 DRILLS = "tests/e2e/drills"
 UNBROKEN = f"scenarios/test_persistent_volumes.py::{RETAINED}"
-NAMES_NOT_KEPT = f"{DRILLS}/drill_statefulset_names_not_kept.py::{KILLED}"
-SCALED_UP = f"{DRILLS}/drill_statefulset_scaled_up.py::{KILLED}"
-CLAIM_DELETED = f"{DRILLS}/drill_statefulset_claims_deleted.py::{KILLED}"
 CLAIMS_DELETED = f"{DRILLS}/drill_statefulset_claims_deleted.py::{ALL}"
 READY_OUT_OF_ORDER = f"{DRILLS}/drill_statefulset_ready_out_of_order.py::{ALL}"
 CREATED_TOGETHER = f"{DRILLS}/drill_statefulset_created_together.py::{ALL}"
 OTHER_CLAIM = f"{DRILLS}/drill_pv_other_claim_deleted.py::{RETAINED}"
 FRESH_VOLUME = f"{DRILLS}/drill_pv_fresh_volume.py::{RETAINED}"
 WIPED = f"{DRILLS}/drill_pv_wiped.py::{RETAINED}"
-RUN = (UNBROKEN, NAMES_NOT_KEPT, SCALED_UP, CLAIM_DELETED, CLAIMS_DELETED, READY_OUT_OF_ORDER, CREATED_TOGETHER,
+RUN = (UNBROKEN, CLAIMS_DELETED, READY_OUT_OF_ORDER, CREATED_TOGETHER,
        OTHER_CLAIM, FRESH_VOLUME, WIPED)
 
 
@@ -75,21 +68,6 @@ def _failed(ran, nodeid: str, verdict: str, check_id: str) -> str:
 def test_the_retained_volume_scenario_unbroken_passes(ran):
     row = ran.rows[UNBROKEN]
     unbroken_passed(row, ran.output)
-
-
-def test_a_killed_pod_back_under_another_name_is_identity_lost(ran):
-    reason = _failed(ran, NAMES_NOT_KEPT, IDENTITY_LOST, "statefulset.killed-pod-name-back")
-    assert reason.startswith("db-") and " did not come back under its name: pods now ['db-" in reason, reason
-
-
-def test_ordinals_other_than_before_the_fault_are_identity_lost(ran):
-    reason = _failed(ran, SCALED_UP, IDENTITY_LOST, "statefulset.ordinals-kept")
-    assert reason.startswith("pod names (ordinals) changed: ['db-0'] before, ['db-0', 'db-1'] after"), reason
-
-
-def test_a_killed_pod_back_with_a_new_claim_is_identity_lost(ran):
-    reason = _failed(ran, CLAIM_DELETED, IDENTITY_LOST, "statefulset.claims-kept")
-    assert reason.startswith("a pod came back with another claim (PVC UID changed): {'db-0': "), reason
 
 
 def test_all_pods_back_with_new_claims_are_identity_lost(ran):

@@ -6,6 +6,7 @@ do what they say (a drained node's pods back elsewhere, a deleted claim made ane
 StatefulSet's identity lost)."""
 
 import json
+import re
 import secrets
 import shutil
 
@@ -62,11 +63,12 @@ def test_the_shop_passes_and_no_secret_reaches_the_reports(drill, clients, tmp_p
 
 def test_kubedrills_own_experiments_pass_held_to_its_objectives_by_name(drill, clients):
     # as make drill runs them: every experiment of scenarios/experiments/ (the seed's
-    # ReplicationController story), the Python scenarios left out by -k
-    d = drill("scenarios/", "-k", "replication-controller", NO_ALLURE)
+    # ReplicationController and StatefulSet stories), the Python scenarios left out by -k
+    d = drill("scenarios/", "-k", "replication-controller or statefulset-pod-deleted", NO_ALLURE)
     done = d.run_clean(clients)
     got = {sid.split("::")[-1]: row for sid, row in done.rows.items()}
-    assert set(got) == {"replication-controller-pod-deleted", "replication-controller-container-killed"}, got
+    assert set(got) == {"replication-controller-pod-deleted", "replication-controller-container-killed",
+                        "statefulset-pod-deleted"}, got
     all_passed = all([unbroken_passed(row, done.output) for row in got.values()])
     assert (done.rc, done.verdict) == ((0, "0 passed\n") if all_passed else (1, "1 objective missed\n")), done.output[-6000:]
     for name, case in (("replication-controller-pod-deleted", "pod_delete_one"),
@@ -76,6 +78,12 @@ def test_kubedrills_own_experiments_pass_held_to_its_objectives_by_name(drill, c
                                      "availability": defaults.OBJECTIVES[f"{case}_availability"],
                                      "longest_outage_s": defaults.OBJECTIVES[f"{case}_outage_s"]}, row["objectives"]
         assert row["rto_s"] > 0 and row["availability"]["requests"] > 0, row
+    # one pod of three deleted: back on its claim with its records, all 150 of them read back
+    row = got["statefulset-pod-deleted"]
+    assert row["objectives"] == {"rto_s": defaults.OBJECTIVES["statefulset_pod_rto_s"]}, row["objectives"]
+    assert row["rto_s"] > 0 and row["rpo"] == {"records_lost": 0, "seconds_lost": 0.0}, row
+    assert len(re.findall(r"\[statefulset-pod-deleted\] db-\d: records 1–50 intact", done.output)) == 3, \
+        done.output[-6000:]
 
 
 def _existing(clients, name: str):
@@ -131,6 +139,9 @@ EXPECTED = {
     # kubedrill's records (data.records): kept on the StatefulSet's claims, lost in an emptyDir
     "records-kept": ("passed", ""),
     "records-in-emptydir": ("data lost", "db-0: data lost: records 1–20 missing"),
+    # the StatefulSet's pods are not the ones before the fault
+    "statefulset-scaled-up": ("identity lost", "StatefulSet db: pod names changed: ['db-0', 'db-1'] before, "
+                                               "['db-0', 'db-1', 'db-2'] after [experiment.identity]"),
 }
 
 

@@ -13,7 +13,7 @@ from tests.e2e.conftest import NO_ALLURE, Drill, leftovers
 pytestmark = pytest.mark.e2e
 
 SLOW = "scenarios/test_replicas.py::test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]"
-EMPTYDIR = "tests/e2e/drills/drill_emptydir.py::test_a_killed_pod_comes_back_with_its_name_claim_and_data"
+EMPTYDIR = "tests/e2e/drills/drill_emptydir.py::test_all_pods_killed_come_back_in_order_with_all_their_data"
 NO_PODS = ("tests/e2e/drills/drill_no_pods_allowed.py::"
            "test_pods_deleted_through_the_api_are_replaced_by_new_pods[Deployment-one]")
 DELETE_CLASS = "tests/e2e/drills/drill_delete_class.py::test_a_retained_volume_binds_to_a_new_claim_with_its_data"

@@ -79,6 +79,7 @@ def test_every_scenario_feeds_an_objective_and_every_objective_is_fed(tmp_path):
      {"pod_delete_one_rto_s", "pod_delete_one_availability", "pod_delete_one_outage_s"}),
     ("scenarios/experiments/replication-controller-container-killed.yaml::replication-controller-container-killed",
      None, {"container_kill_one_rto_s", "container_kill_one_availability", "container_kill_one_outage_s"}),
+    ("scenarios/experiments/statefulset-pod-deleted.yaml::statefulset-pod-deleted", None, {"statefulset_pod_rto_s"}),
     (NODE_WEB.format("drain"), None, {"node_drain_rto_s"}),
     (NODE_WEB.format("stop"), None, {"node_stop_rto_s"}),
     (NODE_WEB.split("[")[0], "stop", {"node_stop_rto_s"}),        # before the parametrization: --node-fault

@@ -1,5 +1,6 @@
-"""Broken on purpose (issue 13): the StatefulSet scenario with a writer that stores a record twice,
-as an at-least-once writer does when it resends a record whose acknowledgement it never saw.
+"""Broken on purpose (issue 13): the StatefulSet scenario (all pods killed) with a writer that
+stores a record twice, as an at-least-once writer does when it resends a record whose
+acknowledgement it never saw.
 Every acknowledged record is there, and one of them twice: the oracle must not read that as
 "records 1–50 intact"; the scenario ends "data lost" ("records 10 stored more than once").
 One fixture overridden: ``statefulset``."""
@@ -11,7 +12,7 @@ import pytest
 from kubedrill.k8s import podexec
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.workloads import statefulset as stateful
-from scenarios.test_statefulset import test_a_killed_pod_comes_back_with_its_name_claim_and_data  # noqa: F401
+from scenarios.test_statefulset import test_all_pods_killed_come_back_in_order_with_all_their_data  # noqa: F401
 
 RESENT = 10   # the record stored a second time
 

@@ -1,4 +1,4 @@
-"""Broken on purpose: the plumbing scenario (and the replica and StatefulSet ones) with a fault that does nothing. Its ``faults`` chooses
+"""Broken on purpose: the plumbing scenario (and the replica one) with a fault that does nothing. Its ``faults`` chooses
 the victims as the real fault does (from the run's seed), records them and returns them, but
 deletes nothing. The scenario's check that the killed pod is gone ("plumbing.killed-pod-gone")
 must fail: verdict "fault not injected", exit code 13."""
@@ -12,7 +12,6 @@ from kubedrill.faults.targets import choose_count
 from kubedrill.observe.measure import Instant
 from tests.e2e.drills import RealFaults
 from scenarios.test_plumbing import test_deployment_replaces_a_killed_pod  # noqa: F401
-from scenarios.test_statefulset import test_a_killed_pod_comes_back_with_its_name_claim_and_data  # noqa: F401
 from scenarios.test_replicas import test_pods_deleted_through_the_api_are_replaced_by_new_pods  # noqa: F401
 
 

@@ -1,9 +1,9 @@
-"""Broken on purpose (issue 13): both StatefulSet scenarios with a fault that deletes the killed
-pods' claims with them. The claims are deleted first (each stays Terminating while its pod uses
-it), then the pods: the StatefulSet controller makes each pod again only once its old claim is
-gone, with a new claim of the same name and a new UID (and an empty volume). The scenarios must
-end "identity lost" at "statefulset.claims-kept" and "statefulset.all-claims-kept", before the
-data check. One replica, so the killed pod is the one whose claim goes. One fixture overridden:
+"""Broken on purpose (issue 13): the StatefulSet scenario (all pods killed) with a fault that
+deletes the killed pods' claims with them. The claims are deleted first (each stays Terminating
+while its pod uses it), then the pods: the StatefulSet controller makes each pod again only once
+its old claim is gone, with a new claim of the same name and a new UID (and an empty volume). The
+scenario must end "identity lost" at "statefulset.all-claims-kept", before the data check (the
+experiment's own claim check: tests/e2e/experiments/claim-deleted.yaml). One replica, so the killed pod is the one whose claim goes. One fixture overridden:
 ``faults``."""
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ import pytest
 from kubedrill.faults.pods import PodKill
 from kubedrill.k8s import claims
 from tests.e2e.drills import RealFaults
-from scenarios.test_statefulset import (  # noqa: F401
-    test_a_killed_pod_comes_back_with_its_name_claim_and_data,
-    test_all_pods_killed_come_back_in_order_with_all_their_data,
-)
+from scenarios.test_statefulset import test_all_pods_killed_come_back_in_order_with_all_their_data  # noqa: F401
 
 
 class ClaimsDeletedWithPods(RealFaults):
