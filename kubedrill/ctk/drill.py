@@ -29,6 +29,7 @@ from kubedrill.ctk import current, handles, recover, runner
 from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.records import Records
+from kubedrill.ctk.stream import Stream
 from kubedrill.ctk.extension import Extension, Workload
 from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
 from kubedrill.k8s import pods as kpods
@@ -38,6 +39,7 @@ from kubedrill.scope import Scope
 from kubedrill.wait import Check, wait_for
 
 REDACTED = "***"
+RPO_OBJECTIVES = ("rpo_records", "rpo_s")   # held to data.stream's RPO
 
 
 class ExperimentFailed(KubedrillError):
@@ -58,6 +60,7 @@ class Drilled:
     recovered: recover.Recovered | None = None
     served: Any = None             # the prober's ProbeResult (with availability)
     data_before: str | None = None
+    rpo: Any = None                # the stream's RPO (data.stream)
     secrets: set[str] = field(default_factory=set)
 
     def redact(self, value: Any) -> Any:
@@ -136,6 +139,18 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
     probe = Probe(scope.clients, scope.namespace, ext.data["probe"]) if "probe" in ext.data else None
     records = (Records(scope.clients, scope.namespace, ext.data["records"], t.verify_s)
                if "records" in ext.data else None)
+    stream = (Stream(scope.clients, scope.namespace, ext.data["stream"], t.verify_s,
+                     log=lambda line: scope.run.log(f"[{scope.name}] {line}")) if "stream" in ext.data else None)
+    try:
+        return _run(scope, exp, vars_, ext, report, drilled, docs, deploy_s, recover_s, probe, records, stream)
+    finally:
+        if stream is not None:
+            stream.stop()
+
+
+def _run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extension, report: Reporter,
+         drilled: Drilled, docs, deploy_s: float, recover_s: float, probe: Probe | None, records: Records | None,
+         stream: Stream | None) -> Drilled:
     with scope.phase("deploy"):
         wait_deployed(scope, deployed(ext, docs), deploy_s)
         if probe is not None:
@@ -144,6 +159,9 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
         if records is not None:
             for w in records.write():
                 scope.run.log(f"[{scope.name}] wrote {w.acknowledged} records in {w.pod} (data.records)")
+        if stream is not None:
+            acked = stream.start()
+            scope.run.log(f"[{scope.name}] {stream.describe()}: {acked} records acknowledged before the fault")
     serve = ext.availability
     prober = kprober.start(scope, f"http://{serve['service']}.{scope.namespace}.svc:{serve.get('port', 80)}"
                                   f"{serve.get('path', '/')}", max_s=int(recover_s + deploy_s) + 60) if serve else None
@@ -156,6 +174,8 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
 
     def after_method(fault_at) -> recover.Recovered:
         stack.close()
+        if stream is not None:
+            scope.run.log(f"[{scope.name}] the method is over: writer stopped at record {stream.stop()}")
         with scope.phase("recover"):
             drilled.recovered = recover.wait(scope.clients, scope.namespace, watched, fault_at, recover_s,
                                              scope.progress)
@@ -182,6 +202,11 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
         if records is not None:
             records.verify(log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
                            record=lambda lost: scope.run.results.append((scope.name, lost)))
+        if stream is not None:
+            def measured(lost) -> None:
+                drilled.rpo = lost
+                scope.run.results.append((scope.name, lost))
+            stream.verify(allow_loss=any(k in ext.objectives for k in RPO_OBJECTIVES), record=measured)
         _objectives(ext, drilled, report)
     return drilled
 
@@ -231,6 +256,12 @@ def _objectives(ext: Extension, drilled: Drilled, report: Reporter) -> None:
                          {"what": f"RTO of {w.describe()}"}))
     if "rto_s" in obj:
         held.append(("experiment.rto", "rto_s", obj["rto_s"], rec.recovery.rto_s, {}))
+    lost = drilled.rpo
+    if lost is not None and "rpo_records" in obj:
+        held.append(("experiment.rpo-records", "rpo_records", obj["rpo_records"], lost.records_lost,
+                     {"what": "RPO", "unit": " records"}))
+    if lost is not None and "rpo_s" in obj:
+        held.append(("experiment.rpo-s", "rpo_s", obj["rpo_s"], lost.seconds_lost, {"what": "RPO"}))
     missed: list[ObjectiveExceeded] = []
     for check_id, name, limit, measured, how in held:
         report.objective(name, limit)

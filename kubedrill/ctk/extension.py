@@ -80,7 +80,7 @@ def _message(error: jsonschema.ValidationError) -> str:
     if kind == "required":
         return f"missing {error.message.split(' is a required')[0]}"
     if kind == "minProperties" and last == "data":
-        return "give probe, records or both"
+        return "give one or more of probe, records, stream"
     if kind in ("minProperties", "maxProperties") and last in _ONE_OF:
         return f"give exactly one of {_ONE_OF[last]}"
     if kind == "oneOf" and isinstance(error.instance, dict) and "kind" in error.instance:
@@ -121,6 +121,9 @@ def of(experiment: Mapping[str, Any], file: str | Path) -> Extension:
     if not lines and not entry.get("availability"):
         lines = [f"{file}: extensions[{index}].objectives.{k}: needs 'availability' (the Service the prober measures)"
                  for k in ("availability", "longest_outage_s") if k in (entry.get("objectives") or {})]
+    if not lines and not (entry.get("data") or {}).get("stream"):
+        lines = [f"{file}: extensions[{index}].objectives.{k}: needs 'data.stream' (the writer whose RPO is measured)"
+                 for k in ("rpo_records", "rpo_s") if k in (entry.get("objectives") or {})]
     if lines:
         raise ExtensionInvalid(lines)
     return Extension(

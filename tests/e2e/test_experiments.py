@@ -139,6 +139,12 @@ EXPECTED = {
     # kubedrill's records (data.records): kept on the StatefulSet's claims, lost in an emptyDir
     "records-kept": ("passed", ""),
     "records-in-emptydir": ("data lost", "db-0: data lost: records 1–20 missing"),
+    # kubedrill's writer through the fault (data.stream): kept on the claims, rolled back by a
+    # restore beyond its RPO objectives, lost in an emptyDir with no RPO objective
+    "stream-kept": ("passed", ""),
+    "stream-restored": ("objective missed", "misses the objective rpo_records (at most 0 records) "
+                                            "[experiment.rpo-records]; RPO "),
+    "stream-in-emptydir": ("data lost", "acknowledged records lost (records 1–"),
     # the StatefulSet's pods are not the ones before the fault
     "statefulset-scaled-up": ("identity lost", "StatefulSet db: pod names changed: ['db-0', 'db-1'] before, "
                                                "['db-0', 'db-1', 'db-2'] after [experiment.identity]"),
@@ -162,6 +168,13 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     rpo = {sid.split("::")[-1]: row["rpo"] for sid, row in done.rows.items()}
     assert rpo["records-kept"] == {"records_lost": 0, "seconds_lost": 0.0}, rpo
     assert rpo["records-in-emptydir"]["records_lost"] == 20, rpo
+    # the writer's RPO: none lost on the claims; the restore's loss is its RPO, both objectives named
+    assert rpo["stream-kept"] == {"records_lost": 0, "seconds_lost": 0.0}, rpo
+    assert rpo["stream-restored"]["records_lost"] > 0 and rpo["stream-restored"]["seconds_lost"] > 0, rpo
+    assert "misses the objective rpo_s (at most 0s) [experiment.rpo-s]" in got["stream-restored"][1]
+    assert got["stream-in-emptydir"][1].endswith("and no RPO objective (rpo_records, rpo_s) allows a loss "
+                                                 "[experiment.stream]"), got["stream-in-emptydir"]
+    assert rpo["stream-in-emptydir"]["records_lost"] >= 20, rpo
     # the malformed extension is one line
     assert "\n" not in got["extension-malformed"][1]
     # the run's exit code and reports/verdict are its worst class's

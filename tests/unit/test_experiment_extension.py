@@ -88,12 +88,12 @@ def test_two_entries_are_one_too_many():
     (changed(recover=[{"kind": "Deployment", "name": "web", "rto_s": 0}]),
      [f"{FILE}: extensions[0].recover[0].rto_s: 0 is less than or equal to the minimum of 0"]),
     (changed(objectives={"rto": 30}),
-     [f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, rto_s)"]),
+     [f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, rpo_records, rpo_s, rto_s)"]),
     (changed(objectives={"availability": 1.5}),
      [f"{FILE}: extensions[0].objectives.availability: 1.5 is greater than the maximum of 1"]),
     (changed(data={"writer": {"claim": "data"}, "probe": {"http": {"service": "web", "path": "/"}}}),
-     [f"{FILE}: extensions[0].data: unknown key 'writer' (expected: probe, records)"]),
-    (changed(data={}), [f"{FILE}: extensions[0].data: give probe, records or both"]),
+     [f"{FILE}: extensions[0].data: unknown key 'writer' (expected: probe, records, stream)"]),
+    (changed(data={}), [f"{FILE}: extensions[0].data: give one or more of probe, records, stream"]),
     (changed(data={"records": {"statefulset": "db"}}), [f"{FILE}: extensions[0].data.records: missing 'path'"]),
     (changed(data={"records": {"statefulset": "db", "path": "data/records"}}),
      [f"{FILE}: extensions[0].data.records.path: 'data/records' does not match '^/'"]),
@@ -109,6 +109,13 @@ def test_two_entries_are_one_too_many():
     (changed(data={"probe": {"sql": {"pod": "db-0", "query": "q", "password": "hunter2"}}}),
      [f"{FILE}: extensions[0].data.probe.sql: unknown key 'password' (expected: container, database, "
       "password_secret, pod, query, user)"]),
+    (changed(objectives={"rpo_records": 0, "rpo_s": 2}),
+     [f"{FILE}: extensions[0].objectives.rpo_records: needs 'data.stream' (the writer whose RPO is measured)",
+      f"{FILE}: extensions[0].objectives.rpo_s: needs 'data.stream' (the writer whose RPO is measured)"]),
+    (changed(data={"stream": {"pod": "db-0", "path": "/data/stream", "interval_s": 0}}),
+     [f"{FILE}: extensions[0].data.stream.interval_s: 0 is less than the minimum of 0.01"]),
+    (changed(objectives={"rpo_records": -1}, data={"stream": {"pod": "db-0", "path": "/data/stream"}}),
+     [f"{FILE}: extensions[0].objectives.rpo_records: -1 is less than the minimum of 0"]),
     (changed(timeouts={"recover_s": "soon"}), [f"{FILE}: extensions[0].timeouts.recover_s: 'soon' is not of type 'number'"]),
 ])
 def test_each_bad_extension_is_one_line_per_error(entry, expected):
@@ -118,7 +125,8 @@ def test_each_bad_extension_is_one_line_per_error(entry, expected):
 def test_records_alone_or_with_a_probe_are_a_data_check():
     for data in ({"records": {"statefulset": "db", "path": "/data/records"}},
                  {"records": {"statefulset": "db", "path": "/data/records", "count": 20, "container": "db"},
-                  "probe": {"http": {"service": "web", "path": "/"}}}):
+                  "probe": {"http": {"service": "web", "path": "/"}}},
+                 {"stream": {"pod": "db-0", "path": "/data/stream", "interval_s": 0.1, "before": 5}}):
         assert extension.of(experiment(changed(data=data)), FILE).data == data
 
 
@@ -126,7 +134,7 @@ def test_several_errors_are_several_lines_in_document_order():
     got = lines(changed(target=None, objectives={"rto": 1}, timeouts={"verify_s": -1}))
     assert got == (f"{FILE}: extensions[0]: missing 'target'",
                    f"{FILE}: extensions[0].objectives: unknown key 'rto' (expected: availability, longest_outage_s, "
-                   "rto_s)",
+                   "rpo_records, rpo_s, rto_s)",
                    f"{FILE}: extensions[0].timeouts.verify_s: -1 is less than or equal to the minimum of 0")
 
 
