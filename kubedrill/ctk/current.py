@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from typing import Any, Iterator
 
 from chaoslib.exceptions import ActivityFailed
 
@@ -14,20 +14,29 @@ from kubedrill.scope import Scope
 
 _lock = threading.Lock()
 _scope: Scope | None = None
+_checks: dict[str, Any] = {}   # what the drill checks, for kubedrill.ctk.probes: records, stream, prober
 
 
 @contextlib.contextmanager
-def bound(scope: Scope) -> Iterator[Scope]:
+def bound(scope: Scope, **checks: Any) -> Iterator[Scope]:
     global _scope
     with _lock:
         if _scope is not None:
             raise RuntimeError("an experiment is already running in this process")
         _scope = scope
+        _checks.clear()
+        _checks.update({k: v for k, v in checks.items() if v is not None})
     try:
         yield scope
     finally:
         with _lock:
             _scope = None
+            _checks.clear()
+
+
+def check(name: str) -> Any:
+    """The drill's ``name`` (records, stream, prober), or None when its extension has none."""
+    return _checks.get(name)
 
 
 def scope(ns: str | None = None) -> Scope:

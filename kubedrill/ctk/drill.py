@@ -31,10 +31,10 @@ from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.records import Records
 from kubedrill.ctk.stream import Stream
 from kubedrill.ctk.extension import Extension, Workload
-from kubedrill.errors import FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
+from kubedrill.errors import DataLost, FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
 from kubedrill.k8s import pods as kpods
 from kubedrill.observe import prober as kprober
-from kubedrill.report.results import FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED
+from kubedrill.report.results import DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED
 from kubedrill.scope import Scope
 from kubedrill.wait import Check, wait_for
 
@@ -140,7 +140,8 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
     records = (Records(scope.clients, scope.namespace, ext.data["records"], t.verify_s)
                if "records" in ext.data else None)
     stream = (Stream(scope.clients, scope.namespace, ext.data["stream"], t.verify_s,
-                     log=lambda line: scope.run.log(f"[{scope.name}] {line}")) if "stream" in ext.data else None)
+                     log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
+                     allow_loss=any(k in ext.objectives for k in RPO_OBJECTIVES)) if "stream" in ext.data else None)
     try:
         return _run(scope, exp, vars_, ext, report, drilled, docs, deploy_s, recover_s, probe, records, stream)
     finally:
@@ -185,7 +186,8 @@ def _run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Exten
     if scope.lock is not None:
         scope.lock.check_held()
     try:
-        with current.bound(scope), runner.bound_to(str(scope.clients.kubeconfig), scope.clients.context):
+        with current.bound(scope, records=records, stream=stream, prober=prober), \
+                runner.bound_to(str(scope.clients.kubeconfig), scope.clients.context):
             outcome = runner.run(exp, vars_, after_method, before_method)
     finally:
         stack.close()
@@ -206,7 +208,7 @@ def _run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Exten
             def measured(lost) -> None:
                 drilled.rpo = lost
                 scope.run.results.append((scope.name, lost))
-            stream.verify(allow_loss=any(k in ext.objectives for k in RPO_OBJECTIVES), record=measured)
+            stream.verify(record=measured)
         _objectives(ext, drilled, report)
     return drilled
 
@@ -225,6 +227,8 @@ def _raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
         raise outcome.recovery_error
     if verdict.verdict == NOT_RECOVERED:
         raise NotRecovered(reason)
+    if verdict.verdict == DATA_LOST:
+        raise DataLost(reason)
     if verdict.verdict == HARNESS_ERROR or not verdict.passed:
         raise ExperimentFailed(reason)
     if not outcome.waited:

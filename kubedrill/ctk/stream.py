@@ -37,6 +37,7 @@ class Stream:
     spec: Mapping[str, Any]
     timeout_s: float = 60.0
     log: Callable[[str], None] = print
+    allow_loss: bool = False       # an RPO objective is given: a loss is measured, not data lost
     writer: RecordWriter | None = field(default=None, init=False)
 
     @property
@@ -61,7 +62,7 @@ class Stream:
         """Stop writing (the method is over): the last acknowledged record."""
         return self.writer.stop().seq if self.writer is not None else 0
 
-    def verify(self, allow_loss: bool, record: Callable[[Rpo], None] = lambda r: None) -> Rpo:
+    def verify(self, record: Callable[[Rpo], None] = lambda r: None) -> Rpo:
         """The file read back, held to the acknowledgements: the RPO (given to ``record``
         first); DataLost when what came back is not records 1..k of this writer, once each,
         intact, or when records were lost and ``allow_loss`` is false (no RPO objective)."""
@@ -82,7 +83,7 @@ class Stream:
             problems.append(f"records {oracle.describe_ranges(after_gap)} came back after record {through + 1} "
                             "was lost (a gap)")
         checks.data("experiment.stream", not problems, f"{self.pod}: " + "; ".join(problems))
-        checks.data("experiment.stream", allow_loss or not lost.records_lost,
+        checks.data("experiment.stream", self.allow_loss or not lost.records_lost,
                     f"{self.pod}: {lost.records_lost} acknowledged records lost (records "
                     f"{oracle.describe_ranges(a.seq for a in acks if a.seq > through)}), and no RPO objective "
                     "(rpo_records, rpo_s) allows a loss")

@@ -8,6 +8,7 @@ rollback changes nothing. Here every one of them fails the experiment, with its 
     an action of the method failed, or matched nothing to act on      fault not injected
     the run aborted or failed before its method ended                 harness error
     the hypothesis after the method not met (deviated)                not recovered
+      ... because kubedrill.ctk.probes.data_intact failed              data lost
     a rollback failed (its undo stays in the journal)                  harness error
     interrupted                                                        interrupted
 """
@@ -17,12 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from kubedrill.report.results import FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED, PASSED
+from kubedrill.report.results import (DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED,
+                                      PASSED)
 
 # chaostoolkit-kubernetes actions that report what they acted on: an empty list means they
 # matched nothing (chaosk8s.pod.actions.terminate_pods returns [] and succeeds)
 _WRAPPED = "chaoslib.exceptions.ActivityFailed: "
 REPORTS_VICTIMS = {("chaosk8s.pod.actions", "terminate_pods")}
+# kubedrill's probe of its own data check: a steady state after the method it fails is data lost
+DATA_PROBE = ("kubedrill.ctk.probes", "data_intact")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,15 @@ def _hypothesis(state: Mapping[str, Any] | None) -> str:
     return "not met"
 
 
+def _data_probe_failed(state: Mapping[str, Any] | None) -> bool:
+    """The first probe of the steady state that failed is kubedrill's data_intact."""
+    for probe in (state or {}).get("probes") or []:
+        if probe.get("status") != "succeeded" or probe.get("tolerance_met") is False:
+            provider = (probe.get("activity") or {}).get("provider") or {}
+            return (provider.get("module"), provider.get("func")) == DATA_PROBE
+    return False
+
+
 def _acted_on_nothing(run: Mapping[str, Any]) -> bool:
     provider = (run.get("activity") or {}).get("provider") or {}
     return (provider.get("module"), provider.get("func")) in REPORTS_VICTIMS and run.get("output") == []
@@ -91,8 +104,9 @@ def of_journal(experiment: Mapping[str, Any], journal: Mapping[str, Any]) -> Ver
     failed_rollbacks = [r for r in journal.get("rollbacks") or [] if r.get("status") != "succeeded"]
     if journal.get("deviated") or (has_hypothesis and not (states.get("after") or {}).get("steady_state_met")):
         reason = f"the steady state did not come back after the method: {_hypothesis(states.get('after'))}"
-        return Verdict(NOT_RECOVERED, reason + (f"; and rollback {_name(failed_rollbacks[0])!r} failed"
-                                                if failed_rollbacks else ""))
+        verdict = DATA_LOST if _data_probe_failed(states.get("after")) else NOT_RECOVERED
+        return Verdict(verdict, reason + (f"; and rollback {_name(failed_rollbacks[0])!r} failed"
+                                          if failed_rollbacks else ""))
     if failed_rollbacks:
         return Verdict(HARNESS_ERROR, f"rollback {_name(failed_rollbacks[0])!r} failed: {_why(failed_rollbacks[0])}; "
                                       "its undo stays in the fault journal")

@@ -114,6 +114,11 @@ class Probe:
         self.target = target
         self.result: ProbeResult | None = None
 
+    def peek(self) -> ProbeResult:
+        """The figures so far, from the log of the prober still running."""
+        s = self.scope
+        return parse(_log(s.clients, s.namespace, self.pod), self.target)
+
     def stop(self) -> ProbeResult:
         s = self.scope
         try:

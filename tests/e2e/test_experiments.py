@@ -145,6 +145,13 @@ EXPECTED = {
     "stream-restored": ("objective missed", "misses the objective rpo_records (at most 0 records) "
                                             "[experiment.rpo-records]; RPO "),
     "stream-in-emptydir": ("data lost", "acknowledged records lost (records 1–"),
+    # kubedrill's checks as Chaos Toolkit probes in the steady state: its data probe finds the
+    # records gone (data lost, not "not recovered"); the prober's figures outside a tolerance
+    "hypothesis-data-lost": ("data lost", "the steady state did not come back after the method: probe "
+                                          "'records-intact' failed: db-0: data lost: records 1–20 missing "
+                                          "[experiment.records]"),
+    "availability-probe": ("not recovered", "the steady state did not come back after the method: probe "
+                                            "'web-answered' got {'target': 'http://web."),
     # the StatefulSet's pods are not the ones before the fault
     "statefulset-scaled-up": ("identity lost", "StatefulSet db: pod names changed: ['db-0', 'db-1'] before, "
                                                "['db-0', 'db-1', 'db-2'] after [experiment.identity]"),

@@ -27,11 +27,11 @@ def text(seqs, writer: str = POD, torn: bool = False) -> str:
 
 def verified(monkeypatch, content: str, acks, allow_loss: bool):
     monkeypatch.setattr(kstream.inpod, "read_records", lambda *a, **k: content)
-    s = kstream.Stream(None, "ns", {"pod": POD, "path": "/data/stream"}, log=lambda line: None)
+    s = kstream.Stream(None, "ns", {"pod": POD, "path": "/data/stream"}, log=lambda line: None, allow_loss=allow_loss)
     s.writer = SimpleNamespace(acks=lambda: acks)
     got = []
     try:
-        return s.verify(allow_loss, record=got.append), got
+        return s.verify(record=got.append), got
     finally:
         assert len(got) == 1   # the RPO is recorded before any verdict
 

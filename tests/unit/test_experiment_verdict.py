@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 
 from kubedrill.ctk.verdict import of_journal
-from kubedrill.report.results import FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED, PASSED
+from kubedrill.report.results import DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED, PASSED
 
 PROBE = {"type": "probe", "name": "web-answers", "tolerance": 200,
          "provider": {"type": "http", "url": "http://web/"}}
@@ -74,6 +74,29 @@ def test_a_hypothesis_probe_that_raised_after_the_method_is_not_recovered():
             ran(PROBE, "failed", exception=["ConnectionRefusedError: [Errno 111]\n"])]}, "during": []})
     v = of_journal(EXPERIMENT, j)
     assert v.verdict == NOT_RECOVERED and "probe 'web-answers' failed: ConnectionRefusedError" in v.reason
+
+
+DATA_INTACT = {"type": "probe", "name": "records-intact", "tolerance": True,
+               "provider": {"type": "python", "module": "kubedrill.ctk.probes", "func": "data_intact"}}
+
+
+def test_kubedrills_data_probe_failing_after_the_method_is_data_lost():
+    lost = ran(DATA_INTACT, "failed", exception=["ActivityFailed: db-0: data lost: records 1–20 missing "
+                                                 "[experiment.records]\n"])
+    j = journal(status="completed", deviated=True, steady_states={
+        "before": state(), "after": {"steady_state_met": False, "probes": [ran(PROBE, output=200, tolerance_met=True),
+                                                                           lost]}, "during": []})
+    v = of_journal(EXPERIMENT, j)
+    assert (v.verdict, v.reason) == (DATA_LOST, "the steady state did not come back after the method: probe "
+                                                "'records-intact' failed: ActivityFailed: db-0: data lost: records "
+                                                "1–20 missing [experiment.records]")
+
+
+def test_another_probe_failing_first_is_not_recovered_though_the_data_probe_fails_too():
+    j = journal(deviated=True, steady_states={"before": state(), "after": {"steady_state_met": False, "probes": [
+        ran(PROBE, output=503, tolerance_met=False), ran(DATA_INTACT, "failed", exception=["ActivityFailed: x\n"])]},
+        "during": []})
+    assert of_journal(EXPERIMENT, j).verdict == NOT_RECOVERED
 
 
 def test_a_failed_rollback_is_a_harness_error_and_its_undo_stays():
