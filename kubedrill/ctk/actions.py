@@ -125,8 +125,14 @@ def delete_claim(claim: str, ns: str | None = None) -> list[str]:
 
 def snapshot_claims(name: str, kind: str = "StatefulSet", ns: str | None = None) -> list[str]:
     """A VolumeSnapshot of each claim of the StatefulSet, readyToUse (not a fault: RTO starts
-    at the next action)."""
-    return _volumes(kvolumes.snapshot_claims, kind, name, ns)
+    at the next action). When kubedrill's writer (data.stream) writes into a pod of it, the
+    writer is paused from before the first snapshot until the last is readyToUse: a consistent
+    snapshot, whose cut (the last record acknowledged) a restore must bring back exactly."""
+    stream = current.check("stream")
+    if kind != "StatefulSet" or stream is None or not stream.in_statefulset(name):
+        return _volumes(kvolumes.snapshot_claims, kind, name, ns)
+    with stream.quiesced():
+        return _volumes(kvolumes.snapshot_claims, kind, name, ns)
 
 
 def restore_claims(name: str, kind: str = "StatefulSet", ns: str | None = None) -> list[str]:

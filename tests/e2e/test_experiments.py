@@ -179,6 +179,9 @@ def test_each_broken_variant_fails_for_its_reason_with_its_class(drill, clients,
     assert rpo["stream-kept"] == {"records_lost": 0, "seconds_lost": 0.0}, rpo
     assert rpo["stream-restored"]["records_lost"] > 0 and rpo["stream-restored"]["seconds_lost"] > 0, rpo
     assert "misses the objective rpo_s (at most 0s) [experiment.rpo-s]" in got["stream-restored"][1]
+    # the snapshot was taken with the writer paused: the restore brought back exactly its cut
+    assert re.search(r"\[stream-restored\] restored from the snapshot cut at record (\d+): consistent: records "
+                     r"1–\1 intact, none after the cut; RPO [1-9]\d* records", done.output), done.output[-6000:]
     assert got["stream-in-emptydir"][1].endswith("and no RPO objective (rpo_records, rpo_s) allows a loss "
                                                  "[experiment.stream]"), got["stream-in-emptydir"]
     assert rpo["stream-in-emptydir"]["records_lost"] >= 20, rpo

@@ -67,3 +67,35 @@ def test_what_is_not_records_1_to_k_once_is_data_lost_even_within_an_objective(m
     with pytest.raises(DataLost) as err:
         verified(monkeypatch, content, acked(3), allow_loss=True)
     assert str(err.value) == reason
+
+
+def restored_at_cut(monkeypatch, content: str, cut_seq: int, n_acked: int = 10):
+    """The pod's claim restored from a quiesced snapshot cut at ``cut_seq``."""
+    from kubedrill.data import rpo
+    monkeypatch.setattr(kstream.kvolumes, "restored", lambda ns: {"data-db-0": "uid-2"})
+    monkeypatch.setattr(kstream.inpod, "read_records", lambda *a, **k: content)
+    acks = acked(n_acked)
+    s = kstream.Stream(None, "ns", {"pod": POD, "path": "/data/stream"}, log=lambda line: None)
+    s.writer = SimpleNamespace(acks=lambda: acks)
+    s.cut = rpo.Cut(cut_seq, acks[cut_seq - 1].at, True, acks[cut_seq - 1].at)
+    return s.verify()
+
+
+def test_a_restore_to_the_cut_loses_what_came_after_as_its_rpo_not_as_data_lost(monkeypatch):
+    lost = restored_at_cut(monkeypatch, text(range(1, 6)), cut_seq=5)
+    assert lost.records_lost == 5 and lost.seconds_lost == pytest.approx(2.5)
+
+
+def test_records_after_the_cut_back_from_a_restore_are_the_wrong_point_in_time(monkeypatch):
+    with pytest.raises(DataLost, match=r"^db-0: restore of the wrong point in time: .*records? 6"):
+        restored_at_cut(monkeypatch, text(range(1, 8)), cut_seq=5)
+
+
+def test_records_up_to_the_cut_missing_from_a_restore_are_data_lost(monkeypatch):
+    with pytest.raises(DataLost, match=r"^db-0: data lost: records 4–5 missing"):
+        restored_at_cut(monkeypatch, text(range(1, 4)), cut_seq=5)
+
+
+def test_the_writers_pod_belongs_to_a_statefulset_by_its_name():
+    s = kstream.Stream(None, "ns", {"pod": "shop-db-0", "path": "/d"})
+    assert s.in_statefulset("shop-db") and not s.in_statefulset("db") and not s.in_statefulset("shop")
