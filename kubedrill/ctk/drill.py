@@ -2,13 +2,14 @@
 and applied the target's manifests into, or an existing one the run may drill):
 
     deploy    every workload of ``recover`` Ready; the data probe's result before; kubedrill's
-              records written (data.records)
+              records written (data.records); its writer started (data.stream)
     (CTK)     the hypothesis before (not met: a harness error, nothing injected)
-    fault     the method, the drill lock fresh at its start
+    fault     the method, the drill lock fresh at its start; the writer stopped when it ends
     recover   kubedrill's watch until every workload is back, RTO from the method's first action
     (CTK)     the hypothesis after, then the rollbacks
-    verify    a StatefulSet's identity (names, claims), the data probe after, the records read
-              back (their RPO in the results), the objectives
+    verify    a StatefulSet's identity (names, claims), the data probe after, the records and
+              the writer's records read back (their RPO in the results), the objectives (RTO,
+              availability, longest outage, RPO)
 
 The outcome raises the typed error of its verdict class (kubedrill.report.verdicts): the Chaos
 Toolkit run's own strict verdict (kubedrill.ctk.verdict) first, then kubedrill's checks. The
