@@ -231,6 +231,14 @@ def test_the_objectives_a_scenario_reads_are_noted():
     assert seen.rto_objective() == 12.0
 
 
+def test_an_experiments_own_rto_objective_is_its_rto_objective_before_a_workloads():
+    from kubedrill.report.objectives import ObjectivesRead
+    read = ObjectivesRead((("deployment_web_rto_s", 4.0), ("availability", 0.99), ("rto_s", 6.0)))
+    assert read.rto_objective() == 6.0
+    assert ObjectivesRead((("deployment_web_rto_s", 4.0),)).rto_objective() == 4.0
+    assert ObjectivesRead((("availability", 0.99),)).rto_objective() is None
+
+
 def test_measurements_are_read_by_their_shape():
     rec = recovery()
     probe = SimpleNamespace(success_ratio=0.95, longest_outage_s=1.25, requests=40)
