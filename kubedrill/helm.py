@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from pathlib import Path
 from typing import Any, Mapping
 
 import yaml

@@ -34,6 +34,11 @@ def bound(scope: Scope, **checks: Any) -> Iterator[Scope]:
             _checks.clear()
 
 
+def active() -> bool:
+    """A drill is bound in this process (kubedrill's own runner is running an experiment)."""
+    return _scope is not None
+
+
 def check(name: str) -> Any:
     """The drill's ``name`` (records, stream, prober), or None when its extension has none."""
     return _checks.get(name)

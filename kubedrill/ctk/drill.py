@@ -23,10 +23,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
 from kubedrill import checks
-from kubedrill.ctk import current, handles, recover, runner
+from kubedrill import helm
+from kubedrill import journal as kjournal
+from kubedrill.ctk import current, handles, recover, runner, target
 from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.records import Records
@@ -133,85 +135,142 @@ def wait_deployed(scope: Scope, workloads: tuple[Workload, ...], timeout_s: floa
 
 def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extension, report: Reporter,
         drilled: Drilled, timeout_scale: float = 1.0, docs: list[tuple[str, dict]] = ()) -> Drilled:
-    """Deploy-wait, the experiment in stages, the checks; raises the typed error of the verdict."""
-    t = scope.timeouts
-    deploy_s = _timeout(ext, "deploy_s", t.deploy_s, timeout_scale)
-    recover_s = _timeout(ext, "recover_s", t.recover_s, timeout_scale)
-    probe = Probe(scope.clients, scope.namespace, ext.data["probe"]) if "probe" in ext.data else None
-    records = (Records(scope.clients, scope.namespace, ext.data["records"], t.verify_s)
-               if "records" in ext.data else None)
-    stream = (Stream(scope.clients, scope.namespace, ext.data["stream"], t.verify_s,
-                     log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
-                     allow_loss=any(k in ext.objectives for k in RPO_OBJECTIVES)) if "stream" in ext.data else None)
+    """Deploy-wait, the experiment in stages (kubedrill's own runner), the checks; raises the
+    typed error of the verdict."""
+    stages = Stages(scope, ext, report, drilled, timeout_scale, docs)
     try:
-        return _run(scope, exp, vars_, ext, report, drilled, docs, deploy_s, recover_s, probe, records, stream)
+        stages.deploy()
+        if scope.lock is not None:
+            scope.lock.check_held()
+        try:
+            with stages.bound(), runner.bound_to(str(scope.clients.kubeconfig), scope.clients.context):
+                outcome = runner.run(exp, vars_, stages.after_method, stages.before_method)
+        finally:
+            stages.stop()
+        drilled.journal = outcome.journal
+        drilled.secrets |= set(outcome.secret_values)
+        _raise_for(outcome, drilled)
+        stages.verify()
+        return drilled
     finally:
-        if stream is not None:
-            stream.stop()
+        stages.close()
 
 
-def _run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extension, report: Reporter,
-         drilled: Drilled, docs, deploy_s: float, recover_s: float, probe: Probe | None, records: Records | None,
-         stream: Stream | None) -> Drilled:
-    with scope.phase("deploy"):
-        wait_deployed(scope, deployed(ext, docs), deploy_s)
-        if probe is not None:
-            drilled.data_before = probe.read()
-            drilled.secrets |= probe.secrets
-        if records is not None:
-            for w in records.write():
-                scope.run.log(f"[{scope.name}] wrote {w.acknowledged} records in {w.pod} (data.records)")
-        if stream is not None:
-            acked = stream.start()
-            scope.run.log(f"[{scope.name}] {stream.describe()}: {acked} records acknowledged before the fault")
-    serve = ext.availability
-    prober = kprober.start(scope, f"http://{serve['service']}.{scope.namespace}.svc:{serve.get('port', 80)}"
-                                  f"{serve.get('path', '/')}", max_s=int(recover_s + deploy_s) + 60) if serve else None
-    stack = contextlib.ExitStack()
-    watched: list[recover.Watched] = []
+class Stages:
+    """One experiment's drill in the stages its two drivers call: kubedrill's own runner
+    (:func:`run`, under pytest) and Chaos Toolkit's own (``chaos run``, through
+    kubedrill.ctk.control). ``deploy`` once the target is applied; ``before_method`` when the
+    method starts; ``after_method(fault_at)`` when it ends (the recovery wait); ``stop`` once the
+    run is over (the prober's figures); ``verify`` for kubedrill's checks; ``close`` always."""
 
-    def before_method() -> None:
-        watched[:] = recover.snapshot(scope.clients, scope.namespace, ext.recover)
-        stack.enter_context(scope.phase("fault"))
+    def __init__(self, scope: Scope, ext: Extension, report: Reporter, drilled: Drilled,
+                 timeout_scale: float = 1.0, docs: list[tuple[str, dict]] = ()):
+        t = scope.timeouts
+        self.scope, self.ext, self.report, self.drilled, self.docs = scope, ext, report, drilled, docs
+        self.deploy_s = _timeout(ext, "deploy_s", t.deploy_s, timeout_scale)
+        self.recover_s = _timeout(ext, "recover_s", t.recover_s, timeout_scale)
+        self.probe = Probe(scope.clients, scope.namespace, ext.data["probe"]) if "probe" in ext.data else None
+        self.records = (Records(scope.clients, scope.namespace, ext.data["records"], t.verify_s)
+                        if "records" in ext.data else None)
+        self.stream = (Stream(scope.clients, scope.namespace, ext.data["stream"], t.verify_s,
+                              log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
+                              allow_loss=any(k in ext.objectives for k in RPO_OBJECTIVES))
+                       if "stream" in ext.data else None)
+        self.prober: kprober.Probe | None = None
+        self.watched: list[recover.Watched] = []
+        self._fault = contextlib.ExitStack()
 
-    def after_method(fault_at) -> recover.Recovered:
-        stack.close()
-        if stream is not None:
-            scope.run.log(f"[{scope.name}] the method is over: writer stopped at record {stream.stop()}")
+    def _log(self, line: str) -> None:
+        self.scope.run.log(f"[{self.scope.name}] {line}")
+
+    def deploy(self) -> None:
+        """Every workload Ready, the data read and written before the fault, the prober started."""
+        scope, drilled = self.scope, self.drilled
+        with scope.phase("deploy"):
+            wait_deployed(scope, deployed(self.ext, self.docs), self.deploy_s)
+            if self.probe is not None:
+                drilled.data_before = self.probe.read()
+                drilled.secrets |= self.probe.secrets
+            if self.records is not None:
+                for w in self.records.write():
+                    self._log(f"wrote {w.acknowledged} records in {w.pod} (data.records)")
+            if self.stream is not None:
+                acked = self.stream.start()
+                self._log(f"{self.stream.describe()}: {acked} records acknowledged before the fault")
+        serve = self.ext.availability
+        if serve:
+            self.prober = kprober.start(scope, f"http://{serve['service']}.{scope.namespace}.svc:"
+                                               f"{serve.get('port', 80)}{serve.get('path', '/')}",
+                                        max_s=int(self.recover_s + self.deploy_s) + 60)
+
+    def bound(self):
+        """The drill the experiment's kubedrill.ctk providers act in (kubedrill.ctk.current)."""
+        return current.bound(self.scope, records=self.records, stream=self.stream, prober=self.prober)
+
+    def before_method(self) -> None:
+        self.watched[:] = recover.snapshot(self.scope.clients, self.scope.namespace, self.ext.recover)
+        self._fault.enter_context(self.scope.phase("fault"))
+
+    def after_method(self, fault_at) -> recover.Recovered:
+        scope, drilled = self.scope, self.drilled
+        self._fault.close()
+        if self.stream is not None:
+            self._log(f"the method is over: writer stopped at record {self.stream.stop()}")
         with scope.phase("recover"):
-            drilled.recovered = recover.wait(scope.clients, scope.namespace, watched, fault_at, recover_s,
+            drilled.recovered = recover.wait(scope.clients, scope.namespace, self.watched, fault_at, self.recover_s,
                                              scope.progress)
         scope.run.results.append((scope.name, drilled.recovered.recovery))
         return drilled.recovered
 
-    if scope.lock is not None:
-        scope.lock.check_held()
-    try:
-        with current.bound(scope, records=records, stream=stream, prober=prober), \
-                runner.bound_to(str(scope.clients.kubeconfig), scope.clients.context):
-            outcome = runner.run(exp, vars_, after_method, before_method)
-    finally:
-        stack.close()
-        if prober is not None:
-            drilled.served = prober.stop()
-            report.availability(drilled.served)
-    drilled.journal = outcome.journal
-    drilled.secrets |= set(outcome.secret_values)
-    _raise_for(outcome, drilled)
-    with scope.phase("verify"):
-        recover.check_identity(scope.clients, scope.namespace, watched, kvolumes.restored(scope.namespace))
-        if probe is not None and drilled.data_before is not None:
-            probe.after(drilled.data_before)
-        if records is not None:
-            records.verify(log=lambda line: scope.run.log(f"[{scope.name}] {line}"),
-                           record=lambda lost: scope.run.results.append((scope.name, lost)))
-        if stream is not None:
-            def measured(lost) -> None:
-                drilled.rpo = lost
-                scope.run.results.append((scope.name, lost))
-            stream.verify(record=measured)
-        _objectives(ext, drilled, report)
-    return drilled
+    def stop(self) -> None:
+        """The run is over: the fault phase ended, the prober's figures reported."""
+        self._fault.close()
+        if self.prober is not None:
+            prober, self.prober = self.prober, None
+            self.drilled.served = prober.stop()
+            self.report.availability(self.drilled.served)
+
+    def verify(self) -> None:
+        """A StatefulSet's identity, the data probe after, the records read back, the objectives."""
+        scope, drilled = self.scope, self.drilled
+        with scope.phase("verify"):
+            recover.check_identity(scope.clients, scope.namespace, self.watched, kvolumes.restored(scope.namespace))
+            if self.probe is not None and drilled.data_before is not None:
+                self.probe.after(drilled.data_before)
+            if self.records is not None:
+                self.records.verify(log=self._log, record=lambda lost: scope.run.results.append((scope.name, lost)))
+            if self.stream is not None:
+                def measured(lost) -> None:
+                    drilled.rpo = lost
+                    scope.run.results.append((scope.name, lost))
+                self.stream.verify(record=measured)
+            _objectives(self.ext, drilled, self.report)
+
+    def close(self) -> None:
+        self._fault.close()
+        if self.stream is not None:
+            self.stream.stop()
+        if self.prober is not None:
+            self.stop()
+
+
+def install_release(scope, ext) -> None:
+    """``helm install`` the target's release into the allowed namespace: journalled first (its
+    undo uninstalls it), uninstalled by the scenario's cleanup."""
+    name, clients = target.release(ext), scope.clients
+    entry = scope.journal.record(
+        f"helm install {name} in {scope.namespace}",
+        kjournal.Undo(kjournal.HELM_UNINSTALL, {"release": name, "namespace": scope.namespace},
+                      f"helm uninstall {name} --namespace {scope.namespace}"))
+
+    def uninstall() -> None:
+        helm.uninstall(name, scope.namespace, str(clients.kubeconfig), clients.context)
+        scope.journal.resolve(entry)
+
+    scope.cleanups.defer(f"helm uninstall {name}", uninstall)
+    helm.install(name, target.chart(ext), scope.namespace, str(clients.kubeconfig), clients.context,
+                 ext.target["helm"].get("values"))
+    scope.run.log(f"[{scope.name}] installed helm release {name} in {scope.namespace}")
 
 
 def _raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
@@ -242,33 +301,39 @@ def objective_name(w: Workload) -> str:
     return f"{w.kind.lower()}_{re.sub(r'[^0-9A-Za-z]+', '_', w.name or w.selector).strip('_')}_rto_s"
 
 
-def _objectives(ext: Extension, drilled: Drilled, report: Reporter) -> None:
-    """Every objective of the experiment, each reported; ObjectiveExceeded naming every one missed."""
+def held(ext: Extension, drilled: Drilled) -> list[tuple[str, str, float, float, dict]]:
+    """Every objective of the experiment with what was measured: (check id, name, limit, measured,
+    how: kubedrill.checks.objective's keywords); none before the recovery was measured."""
     rec = drilled.recovered
     if rec is None:
-        return
+        return []
     served, obj = drilled.served, ext.objectives
-    held: list[tuple[str, str, float, float, dict]] = []   # (check id, name, limit, measured, how)
+    out: list[tuple[str, str, float, float, dict]] = []   # (check id, name, limit, measured, how)
     if served is not None and "availability" in obj:
-        held.append(("experiment.availability", "availability", obj["availability"], served.success_ratio,
+        out.append(("experiment.availability", "availability", obj["availability"], served.success_ratio,
                      {"at_most": False, "what": f"availability ({served.describe()})", "unit": ""}))
     if served is not None and "longest_outage_s" in obj:
-        held.append(("experiment.outage", "longest_outage_s", obj["longest_outage_s"], served.longest_outage_s,
+        out.append(("experiment.outage", "longest_outage_s", obj["longest_outage_s"], served.longest_outage_s,
                      {"what": "longest outage"}))
     for w, rto in rec.per_workload:
         if w.rto_s is not None:
-            held.append(("experiment.workload-rto", objective_name(w), w.rto_s, rto,
+            out.append(("experiment.workload-rto", objective_name(w), w.rto_s, rto,
                          {"what": f"RTO of {w.describe()}"}))
     if "rto_s" in obj:
-        held.append(("experiment.rto", "rto_s", obj["rto_s"], rec.recovery.rto_s, {}))
+        out.append(("experiment.rto", "rto_s", obj["rto_s"], rec.recovery.rto_s, {}))
     lost = drilled.rpo
     if lost is not None and "rpo_records" in obj:
-        held.append(("experiment.rpo-records", "rpo_records", obj["rpo_records"], lost.records_lost,
+        out.append(("experiment.rpo-records", "rpo_records", obj["rpo_records"], lost.records_lost,
                      {"what": "RPO", "unit": " records"}))
     if lost is not None and "rpo_s" in obj:
-        held.append(("experiment.rpo-s", "rpo_s", obj["rpo_s"], lost.seconds_lost, {"what": "RPO"}))
+        out.append(("experiment.rpo-s", "rpo_s", obj["rpo_s"], lost.seconds_lost, {"what": "RPO"}))
+    return out
+
+
+def _objectives(ext: Extension, drilled: Drilled, report: Reporter) -> None:
+    """Every objective of the experiment, each reported; ObjectiveExceeded naming every one missed."""
     missed: list[ObjectiveExceeded] = []
-    for check_id, name, limit, measured, how in held:
+    for check_id, name, limit, measured, how in held(ext, drilled):
         report.objective(name, limit)
         try:
             checks.objective(check_id, SimpleNamespace(**{name: limit}), name, measured, **how)
