@@ -149,7 +149,7 @@ def run(scope: Scope, exp: dict[str, Any], vars_: tuple[dict, dict], ext: Extens
             stages.stop()
         drilled.journal = outcome.journal
         drilled.secrets |= set(outcome.secret_values)
-        _raise_for(outcome, drilled)
+        raise_for(outcome, drilled)
         stages.verify()
         return drilled
     finally:
@@ -273,7 +273,7 @@ def install_release(scope, ext) -> None:
     scope.run.log(f"[{scope.name}] installed helm release {name} in {scope.namespace}")
 
 
-def _raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
+def raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
     """The typed error of what went wrong, the method's first, then the recovery's."""
     verdict = outcome.verdict
     reason = drilled.redact(verdict.reason)

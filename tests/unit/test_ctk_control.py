@@ -7,7 +7,7 @@ import pytest
 from chaoslib.exceptions import InterruptExecution
 
 from kubedrill import policy
-from kubedrill.ctk import control, current
+from kubedrill.ctk import chaosrun, control, current
 from kubedrill.errors import GuardRefused, UsageError
 from kubedrill.guard import Guard
 
@@ -21,7 +21,7 @@ PROBE = {"type": "probe", "name": "ready", "provider": {"type": "python", "modul
 
 
 def test_arguments_come_before_the_environment():
-    o = control.options({"context": "staging", "allow_contexts": ["staging"]},
+    o = chaosrun.options({"context": "staging", "allow_contexts": ["staging"]},
                         {"KUBEDRILL_CONTEXT": "other", "KUBEDRILL_ALLOW_NAMESPACES": "shop, web",
                          "KUBEDRILL_TIMEOUT_SCALE": "2", "KUBEDRILL_WAIT_FOR_LOCK": "0"})
     assert (o.context, o.allow_contexts, o.allow_namespaces) == ("staging", ("staging",), ("shop", "web"))
@@ -29,7 +29,7 @@ def test_arguments_come_before_the_environment():
 
 
 def test_no_argument_and_no_environment_is_the_local_kind_cluster():
-    o = control.options({}, {})
+    o = chaosrun.options({}, {})
     assert (o.context, o.kubeconfig, o.allow_contexts, o.allow_namespaces) == (None, None, (), ())
 
 
@@ -41,7 +41,7 @@ def test_no_argument_and_no_environment_is_the_local_kind_cluster():
 ])
 def test_bad_settings_are_one_line(args, env, said):
     with pytest.raises(UsageError) as e:
-        control.options(args, env)
+        chaosrun.options(args, env)
     assert said in str(e.value) and "\n" not in str(e.value)
 
 
@@ -54,8 +54,8 @@ def test_kubedrills_own_control_is_allowed_and_another_is_not():
 
 
 def _running(method=(SNAP, KILL), ns="kd-run-x-1"):
-    r = control.ChaosRun({"method": list(method)}, {"ns": ns}, {})
-    r.opts = control.Options()
+    r = chaosrun.ChaosRun({"method": list(method)}, {"ns": ns}, {})
+    r.opts = chaosrun.Options()
     guard = Guard("r1")
     guard.claim(ns)
     r.scope = SimpleNamespace(guard=guard, namespace=ns)
