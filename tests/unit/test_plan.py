@@ -206,3 +206,28 @@ def test_plan_refuses_an_existing_namespace_the_run_may_not_drill(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 4, out
     assert "REFUSED: " in out and "--allow-namespace" in out.split("ERROR: kubedrill: --plan:")[1], out
+
+
+class Item:
+    """What requirements reads of a collected scenario: its stash (its plan) and its warnings."""
+
+    nodeid = "scenarios/test_x.py::test_x"
+
+    def __init__(self, plan: Plan | None):
+        self.stash = pytest.Stash()
+        if plan is not None:
+            self.stash[requirements.plan_key] = plan
+        self.warned: list[Warning] = []
+
+    def warn(self, warning: Warning) -> None:
+        self.warned.append(warning)
+
+
+def test_a_capability_a_scenario_checks_is_one_its_plan_lists_else_a_warning_says_so():
+    listed = Item(Plan(capabilities=(kplan.SNAPSHOT,)))
+    assert requirements.planned(listed, kplan.SNAPSHOT) and not listed.warned
+    unlisted = Item(Plan())
+    assert not requirements.planned(unlisted, kplan.NODE_STOP)
+    (warning,) = unlisted.warned
+    assert "checks capability node-stop, which its plan does not list" in str(warning)
+    assert requirements.planned(Item(None), kplan.NODE_STOP)   # collected without a plan: nothing to compare
