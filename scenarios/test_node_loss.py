@@ -33,7 +33,8 @@ def test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker(
 
 
 @pytest.mark.plan(faults=("stop the worker of StatefulSet db's pod", "mark it out of service",
-                          "bring it back (started, Ready, the out-of-service taint removed)"))
+                          "bring it back (started, Ready, the out-of-service taint removed)"),
+                  nodes=("the same worker: tainted out of service, then untainted",))
 def test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data(
         hard_node_stop, node_local_db, node_loss, objectives, phase):
     seeded = node_local_db.seed(records=20)
