@@ -74,6 +74,11 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
 
+# --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
+.PHONY: plan
+plan: venv ## print what make drill would touch (namespaces, objects, nodes, faults), touching nothing; same variables
+	$(PY) -m pytest scenarios/ --plan --alluredir= --junitxml= $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
+
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)

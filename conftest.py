@@ -6,6 +6,7 @@ pytest_plugins = [
     "fixtures.reporting",
     "fixtures.diagnostics",
     "fixtures.cluster",
+    "fixtures.plans",
     "fixtures.namespace",
     "fixtures.workloads",
     "fixtures.chaos",

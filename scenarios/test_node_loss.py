@@ -17,6 +17,7 @@ from kubedrill import checks
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 
+@pytest.mark.plan(faults=("lose one worker ({node_fault}) with Deployment web's pods on it",))
 def test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker(
         node_fault, spread_web, node_loss, objectives, phase):
     objective = f"node_{node_fault}_rto_s"
@@ -31,6 +32,9 @@ def test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker(
                         f"a replacement runs on the lost node {lost.node}: it was not lost")
 
 
+@pytest.mark.plan(faults=("stop the worker of StatefulSet db's pod", "mark it out of service",
+                          "bring it back (started, Ready, the out-of-service taint removed)"),
+                  nodes=("the same worker: tainted out of service, then untainted",))
 def test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then_back_with_its_data(
         hard_node_stop, node_local_db, node_loss, objectives, phase):
     seeded = node_local_db.seed(records=20)
@@ -57,6 +61,7 @@ def test_statefulset_pod_on_a_lost_node_is_held_then_pending_for_its_volume_then
                          recovery.rto_s - back.untainted_s, what="node back to pod Ready")
 
 
+@pytest.mark.plan(faults=("drain the worker of StatefulSet db's pod", "bring it back (uncordoned)"))
 def test_statefulset_pod_drained_off_its_node_waits_for_its_volume_then_returns_with_its_data(
         node_drain, node_local_db, node_loss, objectives, phase):
     seeded = node_local_db.seed(records=20)

@@ -8,10 +8,16 @@ the node is looked at (the volume's directory there before, gone after); elsewhe
 Each check is a row of docs/checks.md.
 """
 
+import pytest
+
 from kubedrill import checks
 from kubedrill.faults import volumes
 
 
+@pytest.mark.plan(objects=("PersistentVolumeClaim keep (class kubedrill-hostpath-retain), its Pod",
+                           "a new PersistentVolumeClaim bound to the retained volume"),
+                  faults=("delete claim keep and its pod (the volume is retained)",
+                          "clear the released volume's claimRef and bind a new claim to it"))
 def test_a_retained_volume_binds_to_a_new_claim_with_its_data(
         data_volume, retain_class, record_count, records_checked, objectives, phase):
     vol = data_volume("keep", retain_class)
@@ -37,6 +43,8 @@ def test_a_retained_volume_binds_to_a_new_claim_with_its_data(
                          recovery.rto_s)
 
 
+@pytest.mark.plan(objects=("PersistentVolumeClaim scratch (class kubedrill-hostpath), its Pod",),
+                  faults=("delete claim scratch and its pod (its volume deleted with it)",))
 def test_a_deleted_claim_takes_its_volume_and_data_with_it(
         data_volume, delete_class, record_count, objectives, phase, volume_data_on_node):
     vol = data_volume("scratch", delete_class)

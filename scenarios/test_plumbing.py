@@ -7,6 +7,7 @@ from kubedrill import checks
 
 
 @pytest.mark.smoke
+@pytest.mark.plan(faults=("delete one pod of Deployment web through the API",))
 def test_deployment_replaces_a_killed_pod(web, faults, objectives, phase):
     before = web.pod_uids()
 

@@ -12,12 +12,13 @@ Each check is a row of docs/checks.md.
 
 import pytest
 
-from kubedrill import checks
+from kubedrill import checks, plan
 
 HOW_MANY = {"one": {"count": 1}, "half": {"fraction": 0.5}, "all": {"fraction": 1.0}}
 
 
 @pytest.mark.parametrize("how_many", list(HOW_MANY))
+@pytest.mark.plan(faults=("delete {how_many} of Deployment web's pods through the API",))
 def test_pods_deleted_through_the_api_are_replaced_by_new_pods(
         replicated, how_many, faults, availability, objectives, phase):
     before = replicated.pod_uids()
@@ -43,6 +44,9 @@ def test_pods_deleted_through_the_api_are_replaced_by_new_pods(
 
 
 @pytest.mark.parametrize("how_many", list(HOW_MANY))
+@pytest.mark.plan(faults=("kill the container of {how_many} of Deployment web's pods in place",),
+                  nodes=("the nodes of the chosen pods (a container killed through their runtime)",),
+                  capabilities=(plan.CONTAINER_KILL,))
 def test_containers_killed_in_place_restart_in_the_same_pods(
         replicated, how_many, faults, availability, objectives, phase):
     before = replicated.pod_uids()

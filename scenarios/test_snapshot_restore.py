@@ -13,6 +13,8 @@ pytestmark = [pytest.mark.snapshot, pytest.mark.slow]
 RECORDS_PAST_THE_CUT = 20
 
 
+@pytest.mark.plan(faults=("lose StatefulSet pg's volume: its claim and pod deleted",
+                          "restore the claim from the snapshot"))
 def test_postgresql_is_restored_from_a_consistent_snapshot_up_to_the_cut(postgres_db, objectives):
     snap = postgres_db.snapshot(quiesce=True)
     postgres_db.wait_records(RECORDS_PAST_THE_CUT)
@@ -28,6 +30,8 @@ def test_postgresql_is_restored_from_a_consistent_snapshot_up_to_the_cut(postgre
                      what="restore RTO")
 
 
+@pytest.mark.plan(faults=("lose StatefulSet files' volume: its claim and pod deleted",
+                          "restore the claim from the snapshot"))
 def test_files_are_restored_from_a_consistent_snapshot_up_to_the_cut(file_db, objectives):
     snap = file_db.snapshot(quiesce=True)
     file_db.wait_records(RECORDS_PAST_THE_CUT)

@@ -7,10 +7,13 @@ Each check is a row of docs/checks.md. One pod deleted, back under its name on i
 its records, is the experiment scenarios/experiments/statefulset-pod-deleted.yaml.
 """
 
+import pytest
+
 from kubedrill import checks
 from kubedrill.k8s.statefulsets import ordinal
 
 
+@pytest.mark.plan(faults=("delete every pod of StatefulSet db through the API",))
 def test_all_pods_killed_come_back_in_order_with_all_their_data(
         statefulset, faults, record_count, records_checked, objectives, phase):
     written = [statefulset.write_records(pod, record_count) for pod in statefulset.pod_names()]
