@@ -128,8 +128,8 @@ class RecoveryFailed(KubedrillError):
 
 
 class ImageUnavailable(KubedrillError):
-    """A pod kubedrill starts itself (the availability prober, a pod holding the writer's records)
-    cannot get its image (ErrImagePull, ImagePullBackOff, ...): the harness failed, whenever it
+    """A pod kubedrill starts itself (the availability prober, a pod holding the writer's records,
+    its database) cannot get its image (ErrImagePull, ImagePullBackOff, ...): the harness failed, whenever it
     happens. Names the pod, the image and the kubelet's reason; raised at the first sign, not at
     the deadline of the wait."""
 

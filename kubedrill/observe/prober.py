@@ -5,10 +5,10 @@ A pod of the prober image (the run's ``images.prober``: the pinned shell image u
 Service every ``interval_s`` (each bounded by ``timeout 1 wget``), and prints one line per
 request: ``<uptime seconds> <1|0>``. It is bounded three ways: it stops when told (a file,
 through exec), by itself after ``max_s``, and the pod's activeDeadlineSeconds ends it in any
-case. A prober pod that cannot get its image ends its start at once (ImageUnavailable, naming the
-image and the kubelet's reason), not at the deploy deadline. Its results are read from the pod's log once it has stopped: the success ratio and the
+case. Its results are read from the pod's log once it has stopped: the success ratio and the
 longest outage (from the first failed request to the next successful one), as a frozen
-ProbeResult.
+ProbeResult. A prober pod that cannot get its image ends its start at once (ImageUnavailable,
+naming the image and the kubelet's reason), not at the deploy deadline.
 """
 
 from __future__ import annotations
