@@ -13,6 +13,11 @@ ARGS ?=
 # Your own Chaos Toolkit experiments (a file or a directory), drilled besides scenarios/:
 # make drill EXPERIMENTS=examples/shop
 EXPERIMENTS ?=
+# Images of the pods kubedrill starts itself, for a cluster that pulls from its own registry
+# (default: the pinned shell image, preloaded into the kind cluster):
+# make drill CONTEXT=staging PROBER_IMAGE=registry.example.com/kubedrill/shell:1 WRITER_IMAGE=...
+PROBER_IMAGE ?=
+WRITER_IMAGE ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -26,7 +31,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -72,7 +77,8 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
+	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') $(ARGS)
 
 # --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
 .PHONY: plan

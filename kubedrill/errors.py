@@ -127,6 +127,13 @@ class RecoveryFailed(KubedrillError):
     (ErrImageNeverPull, ...). Names the pods the wait was waiting for. Not a timeout."""
 
 
+class ImageUnavailable(KubedrillError):
+    """A pod kubedrill starts itself (the availability prober, a pod holding the writer's records,
+    its database) cannot get its image (ErrImagePull, ImagePullBackOff, ...): the harness failed, whenever it
+    happens. Names the pod, the image and the kubelet's reason; raised at the first sign, not at
+    the deadline of the wait."""
+
+
 class VolumeLost(DataLost):
     """A volume that should have been retained is gone ("PV deleted")."""
 

@@ -1,7 +1,8 @@
 """Read cluster/versions.env: KEY=value lines, ``${VAR}`` expansion, ``#`` comments.
 
 Every image reference kubedrill uses comes from here, so that a test can check that each
-image in use on the cluster is listed in the pins file.
+image in use on the cluster is listed in the pins file; the images of the pods kubedrill starts
+itself (Images) may be given instead, for a cluster that pulls from its own registry.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -76,6 +78,62 @@ def shell_image(path: Path | str | None = None) -> str:
         return pins["IMAGE_SHELL"]
     except KeyError:
         raise UsageError("pins file has no IMAGE_SHELL entry") from None
+
+
+@dataclass(frozen=True)
+class Images:
+    """The images of the pods kubedrill starts itself, beside the workloads it drills: the
+    availability prober (kubedrill.observe.prober) and the pods that hold the writer's records (a
+    claim's consumer pod, kubedrill.faults.volumes; the file database, kubedrill.workloads.database).
+    None: the pinned shell image (IMAGE_SHELL, preloaded into the local kind cluster). Either way
+    the pull policy is IfNotPresent: a preloaded image is used as it is, any other is pulled by the
+    node from its registry the first time a pod there needs it."""
+
+    prober: str | None = None   # --prober-image, KUBEDRILL_PROBER_IMAGE
+    writer: str | None = None   # --writer-image, KUBEDRILL_WRITER_IMAGE
+
+    def prober_image(self) -> str:
+        return self.prober or shell_image()
+
+    def writer_image(self) -> str:
+        return self.writer or shell_image()
+
+
+# an image reference as a container runtime reads it, [registry[:port]/]path[:tag][@digest]: the
+# grammar of the distribution project's reference package (a path in lower case)
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    rf"(?P<name>(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*)"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
+NAME_MAX = 255
+
+
+def parse_image(where: str, text: str | None) -> str | None:
+    """An image reference (``where``: the option or variable that gave it), None when not given;
+    UsageError when it is empty or malformed."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise UsageError(f"{where}: empty image reference")
+    match = _REFERENCE.fullmatch(text)
+    if not match:
+        raise UsageError(f"{where}: not an image reference ([registry[:port]/]name[:tag][@digest], the name "
+                         f"in lower case), got {text!r}")
+    if len(match.group("name")) > NAME_MAX:
+        raise UsageError(f"{where}: an image name has at most {NAME_MAX} characters, got {text!r}")
+    return text
+
+
+def parse_images(prober: str | None, writer: str | None, environ: Mapping[str, str]) -> Images:
+    """--prober-image and --writer-image, else $KUBEDRILL_PROBER_IMAGE and $KUBEDRILL_WRITER_IMAGE
+    (set to nothing: an empty reference, refused), else the pinned shell image."""
+    def one(option: str, given: str | None, variable: str) -> str | None:
+        return parse_image(option, given) if given is not None else parse_image(variable, environ.get(variable))
+
+    return Images(prober=one("--prober-image", prober, "KUBEDRILL_PROBER_IMAGE"),
+                  writer=one("--writer-image", writer, "KUBEDRILL_WRITER_IMAGE"))
 
 
 def cluster_name(path: Path | str | None = None) -> str:

@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Protocol
 
 from kubedrill.config import PHASES, Timeouts
 from kubedrill.errors import UsageError
+from kubedrill.pins import Images
 
 PHASE_TITLES = {
     "deploy": "deploying", "fault": "injecting the fault", "recover": "waiting for recovery",
@@ -154,6 +155,7 @@ class Run:
     run_id: str
     seed: int
     timeouts: Timeouts = field(default_factory=Timeouts)
+    images: Images = field(default_factory=Images)   # of the pods kubedrill starts itself (prober, writer's pods)
     log: Log = print
     warn: Log = print
     pause_at: tuple[str, str] | None = None

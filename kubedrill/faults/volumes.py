@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from kubedrill import docker, guard, journal, pins
+from kubedrill import docker, guard, journal
 from kubedrill.data import inpod
 from kubedrill.errors import FaultFailed, KubedrillError, VolumeLost
 from kubedrill.k8s import claims, pods
@@ -45,13 +45,13 @@ class ClaimDeleted:
         return f"deleted claim {self.namespace}/{self.claim} (volume {self.pv}, reclaim policy {self.reclaim_policy})"
 
 
-def _consumer_pod(name: str, claim: str, labels: dict[str, str]) -> dict:
+def consumer_pod(name: str, claim: str, labels: dict[str, str], image: str) -> dict:
     return {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
         "spec": {
             "terminationGracePeriodSeconds": 0,
             "containers": [{
-                "name": "data", "image": pins.shell_image(), "imagePullPolicy": "IfNotPresent",
+                "name": "data", "image": image, "imagePullPolicy": "IfNotPresent",
                 "command": ["sh", "-c", "exec sleep 2147483647"],
                 "readinessProbe": {"exec": {"command": ["test", "-d", DATA_DIR]}, "periodSeconds": 1,
                                    "failureThreshold": 1},
@@ -256,7 +256,7 @@ def node_of(clients, namespace: str, pod: str) -> str:
 
 def _wait_pod_ready(s: Scope, pod: str):
     return wait_for(ApiSource(s.clients.core.list_namespaced_pod, s.namespace, field_selector=f"metadata.name={pod}"),
-                    pods.all_serving(1), description=f"pod {pod} Ready with its volume",
+                    pods.serving_with_image(1, "writer's pod"), description=f"pod {pod} Ready with its volume",
                     timeout_s=s.timeouts.deploy_s, progress=s.progress)
 
 
@@ -283,7 +283,7 @@ def _create_claim(s: Scope, claim: str, pod: str, storage_class: str,
 def _create_pod(s: Scope, handle: DataVolume) -> None:
     c, ns, pod = s.clients, s.namespace, handle.pod
     labels, _ = guard.app_labels(s.run.run_id, handle.claim)
-    c.core.create_namespaced_pod(ns, _consumer_pod(pod, handle.claim, labels))
+    c.core.create_namespaced_pod(ns, consumer_pod(pod, handle.claim, labels, s.run.images.writer_image()))
     s.cleanups.defer(f"delete pod {ns}/{pod}",
                      lambda: ignore_not_found(c.core.delete_namespaced_pod, pod, ns, grace_period_seconds=0))
 

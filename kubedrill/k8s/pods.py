@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 
 from kubernetes import client as k8s
 
+from kubedrill.errors import ImageUnavailable
 from kubedrill.k8s.common import condition, ignore_not_found, meta
 from kubedrill.k8s.nodes import UNREACHABLE
 from kubedrill.wait import ApiSource, Check
@@ -75,6 +76,40 @@ def all_serving(want: int, excluding: Iterable[str] = (), owns: Callable[[str], 
         extra = f", {len(old)} killed still present" if old else ""
         return Check(len(serving) >= want and not [p for p in old if p.serving],
                      f"{len(serving)}/{want} Ready{extra}")
+
+    return check
+
+
+# a container waiting for an image it cannot get: the kubelet only backs off and tries again
+IMAGE_FAILURES = frozenset({"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"})
+
+
+def image_failure(obj: dict[str, Any]) -> str:
+    """Why a pod's container cannot get its image (``image <ref>: <reason> (<message>)``); "" when
+    none is waiting for that."""
+    status = obj.get("status") or {}
+    for c in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        waiting = (c.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in IMAGE_FAILURES:
+            message = " ".join(str(waiting.get("message") or "").split())
+            return (f"image {c.get('image') or '?'}: {waiting['reason']}"
+                    + (f" ({message[:300]})" if message else ""))
+    return ""
+
+
+def serving_with_image(want: int, what: str):
+    """``all_serving(want)``, for pods kubedrill starts itself (``what``, e.g. "prober pod"): a
+    pod that cannot get its image ends the wait at once with ImageUnavailable."""
+    base = all_serving(want)
+
+    def check(items: list[dict]) -> Check:
+        verdict = base(items)
+        if not verdict.done:
+            for obj in items:
+                if reason := image_failure(obj):
+                    raise ImageUnavailable(f"{what} {meta(obj).get('namespace', '')}/{meta(obj).get('name', '')} "
+                                           f"cannot start: {reason}")
+        return verdict
 
     return check
 

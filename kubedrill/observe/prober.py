@@ -1,19 +1,21 @@
 """The availability prober: what clients see during a fault.
 
-A pod of the pinned shell image, inside the cluster, sends one HTTP GET to the workload's
+A pod of the prober image (the run's ``images.prober``: the pinned shell image unless
+--prober-image gives another) inside the cluster sends one HTTP GET to the workload's
 Service every ``interval_s`` (each bounded by ``timeout 1 wget``), and prints one line per
 request: ``<uptime seconds> <1|0>``. It is bounded three ways: it stops when told (a file,
 through exec), by itself after ``max_s``, and the pod's activeDeadlineSeconds ends it in any
 case. Its results are read from the pod's log once it has stopped: the success ratio and the
 longest outage (from the first failed request to the next successful one), as a frozen
-ProbeResult.
+ProbeResult. A prober pod that cannot get its image ends its start at once (ImageUnavailable,
+naming the image and the kubelet's reason), not at the deploy deadline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedrill import guard, pins
+from kubedrill import guard
 from kubedrill.k8s.execclient import for_exec
 from kubedrill.errors import ExecFailed
 from kubedrill.k8s import podexec, pods
@@ -148,19 +150,15 @@ def _ended(items: list[dict]) -> Check:
     return Check(phase in ("Succeeded", "Failed"), phase or "Pending")
 
 
-def start(scope: Scope, url: str, name: str = "prober", interval_s: float = 0.1, max_s: int = 300) -> Probe:
-    """Start a prober against ``url`` (e.g. a ServiceInfo.url); cleanup registered at once;
-    returns once its first request has succeeded (the pod is Ready)."""
-    s = scope
-    s.guard.check_namespace(s.namespace, "start a prober in")
-    labels = {**guard.app_labels(s.run.run_id, name)[0], "app.kubernetes.io/component": "prober"}
-    body = {
+def pod(name: str, labels: dict[str, str], image: str, url: str, interval_s: float, max_s: int) -> dict:
+    """The prober's pod: ``image`` pulled IfNotPresent (a preloaded one is used as it is)."""
+    return {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
         "spec": {
             "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
             "activeDeadlineSeconds": max_s + 60,
             "containers": [{
-                "name": "prober", "image": pins.shell_image(), "imagePullPolicy": "IfNotPresent",
+                "name": "prober", "image": image, "imagePullPolicy": "IfNotPresent",
                 "command": ["sh", "-c", PROBER_SH],
                 "env": [{"name": "URL", "value": url}, {"name": "MAX_S", "value": str(int(max_s))},
                         {"name": "INTERVAL_US", "value": str(int(interval_s * 1_000_000))}],
@@ -169,10 +167,21 @@ def start(scope: Scope, url: str, name: str = "prober", interval_s: float = 0.1,
             }],
         },
     }
+
+
+def start(scope: Scope, url: str, name: str = "prober", interval_s: float = 0.1, max_s: int = 300) -> Probe:
+    """Start a prober against ``url`` (e.g. a ServiceInfo.url); cleanup registered at once;
+    returns once its first request has succeeded (the pod is Ready). ImageUnavailable as soon as
+    its pod cannot get the prober image."""
+    s = scope
+    s.guard.check_namespace(s.namespace, "start a prober in")
+    labels = {**guard.app_labels(s.run.run_id, name)[0], "app.kubernetes.io/component": "prober"}
+    body = pod(name, labels, s.run.images.prober_image(), url, interval_s, max_s)
     s.clients.core.create_namespaced_pod(s.namespace, body)
     s.cleanups.defer(f"delete prober pod {s.namespace}/{name}",
                      lambda: ignore_not_found(s.clients.core.delete_namespaced_pod, name, s.namespace,
                                               grace_period_seconds=0))
-    wait_for(pods.source(s.clients, s.namespace, f"app.kubernetes.io/name={name}"), pods.all_serving(1),
+    wait_for(pods.source(s.clients, s.namespace, f"app.kubernetes.io/name={name}"),
+             pods.serving_with_image(1, "prober pod"),
              description=f"prober {name} answering from {url}", timeout_s=s.timeouts.deploy_s, progress=s.progress)
     return Probe(s, name, url)

@@ -10,7 +10,7 @@ verdict of a run (its worst class) with its exit code. Never from a message's te
     fault not injected  FaultNotInjected, FaultFailed
     not applicable      skipped (the reason says why), NotApplicable
     harness error       ClusterUnreachable, UsageError, GuardRefused, LockHeld, LockLost, JournalUnwritable,
-                        ExecFailed, an error of
+                        ExecFailed, ImageUnavailable (a pod of kubedrill's own without its image), an error of
                         the Kubernetes client or urllib3, anything else; and any failure before the
                         scenario's fault was injected (a setup that failed, a workload that never
                         deployed: an image missing is not a recovery that failed); and whatever a
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Collection, Iterable
 
 from kubedrill.errors import (ClusterUnreachable, DataLost, ExecFailed, FaultFailed, GuardRefused, IdentityLost,
-                              JournalUnwritable, LockHeld, LockLost, NotApplicable, NotRecovered, ObjectiveExceeded,
+                              ImageUnavailable, JournalUnwritable, LockHeld, LockLost, NotApplicable, NotRecovered, ObjectiveExceeded,
                               ObjectiveMissed, RecoveryFailed, UsageError, WaitTimeout, first_line)
 from kubedrill.report.results import (DATA_LOST, EXIT_CODES, FAULT_NOT_INJECTED, HARNESS_ERROR, IDENTITY_LOST,
                                       INTERRUPTED, NOT_APPLICABLE, NOT_RECOVERED, OBJECTIVE_MISSED, PASSED,
@@ -62,7 +62,8 @@ CLASSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str]
     ((ObjectiveMissed, ObjectiveExceeded), OBJECTIVE_MISSED),
     ((NotRecovered, RecoveryFailed, WaitTimeout), NOT_RECOVERED),
     (FaultFailed, FAULT_NOT_INJECTED),
-    ((ClusterUnreachable, UsageError, GuardRefused, LockHeld, LockLost, JournalUnwritable, ExecFailed), HARNESS_ERROR),
+    ((ClusterUnreachable, UsageError, GuardRefused, LockHeld, LockLost, JournalUnwritable, ExecFailed,
+      ImageUnavailable), HARNESS_ERROR),
     (AssertionError, OBJECTIVE_MISSED),
 )
 

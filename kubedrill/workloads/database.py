@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from kubedrill import guard, pins
+from kubedrill import guard
 from kubedrill.data.sinks import FileSink, PsqlSink
 from kubedrill.data.writer import RecordWriter, Sink
 from kubedrill.errors import RestoreFailed
@@ -48,11 +48,12 @@ FILE_MOUNT = "/data"
 FILE_PATH = f"{FILE_MOUNT}/records"
 
 
-def file_pod_spec() -> dict[str, Any]:
+def file_pod_spec(image: str) -> dict[str, Any]:
+    """The file variant's pod: the writer image (the run's ``images.writer``), pulled IfNotPresent."""
     return {
         "terminationGracePeriodSeconds": 1,
         "containers": [{
-            "name": FILE_CONTAINER, "image": pins.shell_image(), "imagePullPolicy": "IfNotPresent",
+            "name": FILE_CONTAINER, "image": image, "imagePullPolicy": "IfNotPresent",
             "command": ["sh", "-c", f"touch {FILE_PATH} && exec sleep 2147483647"],
             "readinessProbe": {"exec": {"command": ["test", "-f", FILE_PATH]},
                                "periodSeconds": 1, "failureThreshold": 1, "successThreshold": 1},
@@ -122,7 +123,8 @@ class Database:
 
     def wait_ready(self) -> WaitResult:
         s = self.scope
-        return wait_for(pods.source(s.clients, self.namespace, self.selector_string), pods.all_serving(1),
+        return wait_for(pods.source(s.clients, self.namespace, self.selector_string),
+                        pods.serving_with_image(1, f"{self.kind} database pod"),
                         description=f"{self.kind} {self.name}: pod Ready", timeout_s=s.timeouts.recover_s,
                         progress=s.progress)
 
@@ -215,7 +217,7 @@ def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None,
     with scope.phase("deploy"):
         scope.guard.check_namespace(scope.namespace, "create a StatefulSet in")
         labels, selector = guard.app_labels(scope.run.run_id, name)
-        spec = pod_spec or (postgres.pod_spec() if kind == POSTGRES else file_pod_spec())
+        spec = pod_spec or (postgres.pod_spec() if kind == POSTGRES else file_pod_spec(scope.run.images.writer_image()))
         claims.refuse_premade(scope.clients, None, f"the claim of {kind} StatefulSet {scope.namespace}/{name}")
         template = claims.claim_manifest(CLAIM, labels, size)
         template.pop("apiVersion")

@@ -60,10 +60,19 @@ def assert_one_line(proc, expected_fragment):
     (["--allow-namespace", "kube-system"], "kube-system can never be a drill target"),
     (["--allow-namespace", "default"], "--allow-namespace: default can never be a drill target"),
     (["--allow-namespace", ""], "--allow-namespace: empty name"),
+    (["--prober-image", ""], "--prober-image: empty image reference"),
+    (["--writer-image", "Registry/Shell:1"], "--writer-image: not an image reference"),
 ])
 def test_unknown_option_values(tmp_path, args, fragment):
     proc, state = drill(tmp_path, *args)
     assert_one_line(proc, fragment)
+    assert not state.exists()
+
+
+def test_an_image_variable_is_checked_as_its_option(tmp_path):
+    proc, state = drill(tmp_path, env={"KUBEDRILL_PROBER_IMAGE": "localhost:5999/nope:"})
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert_one_line(proc, "KUBEDRILL_PROBER_IMAGE: not an image reference")
     assert not state.exists()
 
 
