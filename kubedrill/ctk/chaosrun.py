@@ -16,7 +16,7 @@ from kubedrill import client as kclient
 from kubedrill import config as kconfig
 from kubedrill import guard as kguard
 from kubedrill import journal as kjournal
-from kubedrill import leaks, policy, undo
+from kubedrill import leaks, pins, policy, undo
 from kubedrill import session as khold
 from kubedrill.ctk import drill, extension, runner, target
 from kubedrill.ctk.verdict import of_journal
@@ -75,6 +75,7 @@ class Options:
     objectives: str | None = None
     allow_process: bool = False
     allow_controls: bool = False
+    images: pins.Images = pins.Images()
 
 
 def options(arguments: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> Options:
@@ -85,10 +86,11 @@ def options(arguments: Mapping[str, Any], env: Mapping[str, str] = os.environ) -
             value = env.get(var) or None
         return value
 
-    unknown = sorted(set(arguments) - {f.name for f in dataclasses.fields(Options)})
+    known = [f.name for f in dataclasses.fields(Options) if f.name != "images"] + ["prober_image", "writer_image"]
+    unknown = sorted(set(arguments) - set(known))
     if unknown:
         raise UsageError(f"control kubedrill: unknown argument {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(f.name for f in dataclasses.fields(Options))})")
+                         f"(known: {', '.join(known)})")
     scale = kconfig.parse_timeout_scale(given("timeout_scale", "KUBEDRILL_TIMEOUT_SCALE") or "1")
     return Options(
         kubeconfig=given("kubeconfig", None), context=given("context", "KUBEDRILL_CONTEXT"),
@@ -99,7 +101,8 @@ def options(arguments: Mapping[str, Any], env: Mapping[str, str] = os.environ) -
                                                    kconfig.Timeouts().scaled(scale).lock_s),
         timeout_scale=scale, objectives=given("objectives", "KUBEDRILL_OBJECTIVES"),
         allow_process=bool(arguments.get("allow_process", False)),
-        allow_controls=bool(arguments.get("allow_controls", False)))
+        allow_controls=bool(arguments.get("allow_controls", False)),
+        images=pins.parse_images(arguments.get("prober_image"), arguments.get("writer_image"), env))
 
 
 def experiment_file() -> Path | None:
@@ -155,7 +158,7 @@ class ChaosRun:
         timeouts = kconfig.Timeouts().scaled(opts.timeout_scale)
         self.opts = opts
         run = self.run = Run(run_id=new_run_id(), seed=kconfig.parse_seed(None), timeouts=timeouts, log=_log,
-                             warn=self._warned)
+                             warn=self._warned, images=opts.images)
         objectives = kconfig.parse_objectives(opts.objectives, [])
         where = self.where or Path.cwd() / "experiment"
         ext = extension.resolve(extension.of(self.experiment, where.name), objectives)

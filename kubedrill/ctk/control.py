@@ -33,7 +33,8 @@ Settings come from the control's ``arguments`` or the environment: ``context``
 (KUBEDRILL_CONTEXT), ``kubeconfig`` ($KUBECONFIG), ``allow_contexts`` (KUBEDRILL_ALLOW_CONTEXTS,
 comma-separated), ``allow_namespaces`` (KUBEDRILL_ALLOW_NAMESPACES), ``wait_for_lock_s``
 (KUBEDRILL_WAIT_FOR_LOCK), ``timeout_scale`` (KUBEDRILL_TIMEOUT_SCALE), ``objectives``
-(KUBEDRILL_OBJECTIVES, a file as ``--objectives``); the fault journal in KUBEDRILL_STATE_DIR.
+(KUBEDRILL_OBJECTIVES, a file as ``--objectives``), ``prober_image`` (KUBEDRILL_PROBER_IMAGE),
+``writer_image`` (KUBEDRILL_WRITER_IMAGE); the fault journal in KUBEDRILL_STATE_DIR.
 """
 
 from __future__ import annotations

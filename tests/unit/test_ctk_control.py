@@ -107,3 +107,10 @@ def test_under_kubedrills_own_runner_the_control_does_nothing(monkeypatch):
     assert control._run is None
     control.before_experiment_control({})
     control.before_activity_control(KILL)   # no guard of its own: kubedrill's runner guards it
+
+
+def test_the_helper_images_are_settings_too():
+    o = chaosrun.options({"prober_image": "registry.example:5000/tools/shell:1"}, {"KUBEDRILL_WRITER_IMAGE": "w:2"})
+    assert (o.images.prober, o.images.writer) == ("registry.example:5000/tools/shell:1", "w:2")
+    with pytest.raises(UsageError, match="prober"):
+        chaosrun.options({"prober_image": "Not An Image"}, {})
