@@ -23,7 +23,7 @@ from kubedrill.ctk.verdict import of_journal
 from kubedrill.errors import UsageError, first_line
 from kubedrill.guard import Guard
 from kubedrill.k8s import manifests, namespaces
-from kubedrill.leaks import run_namespace_prefix
+from kubedrill.plan import fresh_namespace
 from kubedrill.observe.measure import Instant
 from kubedrill.report import verdicts
 from kubedrill.report.results import PASSED
@@ -169,7 +169,7 @@ class ChaosRun:
         _log(f"run {run.run_id}, context {clients.context}, server {clients.server}")
         guard = Guard(run.run_id, allowed_namespaces=frozenset(opts.allow_namespaces))
         existing = ext.existing_namespace
-        namespace = existing or f"{run_namespace_prefix(run.run_id)}{slug(self.name, 20)}-1"[:63].rstrip("-")
+        namespace = existing or fresh_namespace(run.run_id, self.name, 1)
         docs = self._checked(guard, clients, namespace, existing)
         journal = khold.journal_for(run, clients, state_dir)
         self.hold = khold.take(run, clients, journal, opts.wait_for_lock_s, opts.timeout_scale)
