@@ -68,7 +68,7 @@ def ctk(tmp: Path, slow: bool, i: int) -> dict:
                                 "--journal-path", str(journal), str(HERE / "ctk.yaml")], tmp)
         j = json.loads(journal.read_text()) if journal.is_file() else {}
         verdict = ("deviated" if j.get("deviated") else j.get("status", "none"))
-        return {"seconds": took, "setup_s": setup_s, "rc": rc, "verdict": verdict, "caught": rc != 0,
+        return {"seconds": took, "setup_s": setup_s, "rc": rc, "verdict": verdict, "caught": verdict == "deviated",
                 "tail": "" if j else out[-600:]}
     finally:
         kubectl("delete", "namespace", ns, "--wait=true", "--timeout=180s")
