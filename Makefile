@@ -13,6 +13,8 @@ ARGS ?=
 # Your own Chaos Toolkit experiments (a file or a directory), drilled besides scenarios/:
 # make drill EXPERIMENTS=examples/shop
 EXPERIMENTS ?=
+# make drill STORAGE_CLASS=all (or NAME[,NAME]): the storage scenarios once per StorageClass
+STORAGE_CLASS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -26,7 +28,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... STORAGE_CLASS=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -72,7 +74,7 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
+	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)
