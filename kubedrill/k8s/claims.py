@@ -9,7 +9,7 @@ their volumes are gone).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from kubernetes import client as k8s
 
@@ -118,6 +118,7 @@ def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: fl
     found = list_claims(clients, namespace, selector)
     # only the volumes provisioned for these claims: a pre-made volume that bound one is not ours
     names = {c.volume_name for c in found if c.volume_name and provisioned_for(c.volume_name, c.uid)}
+    reclaim_with_delete(clients, namespace, selector, found)
     for c in found:
         delete_claim(clients, namespace, c.name)
     if not names:
@@ -242,6 +243,21 @@ def set_reclaim_policy(clients, name: str, policy: str) -> bool:
     """False when the PV is already gone."""
     return ignore_not_found(clients.core.patch_persistent_volume, name,
                             {"spec": {"persistentVolumeReclaimPolicy": policy}})
+
+
+def reclaim_with_delete(clients, namespace: str, selector: str = "",
+                        found: Iterable[PvcInfo] | None = None) -> tuple[str, ...]:
+    """The volumes provisioned for the claims in ``namespace`` (``selector``: some of them) that
+    a class of reclaim policy Retain made switched to Delete: deleting their claims (or the
+    namespace) then deletes them, and no volume outlives the run. Returns the volumes switched."""
+    switched = []
+    for c in list_claims(clients, namespace, selector) if found is None else found:
+        if not (c.volume_name and provisioned_for(c.volume_name, c.uid)):
+            continue
+        pv = read_pv(clients, c.volume_name)
+        if pv is not None and pv_of(pv).reclaim_policy == "Retain" and set_reclaim_policy(clients, c.volume_name, "Delete"):
+            switched.append(c.volume_name)
+    return tuple(switched)
 
 
 def delete_pv(clients, name: str) -> bool:

@@ -295,3 +295,18 @@ def test_an_experiment_runs_per_class_when_its_manifests_make_claims(experiment_
     snapshotting = {"method": [{"type": "action", "name": "snap", "provider": {
         "type": "python", "module": "kubedrill.ctk.actions", "func": "snapshot_claims"}}]}
     assert experiments._snapshots(snapshotting) and not experiments._snapshots(doc)
+
+
+def test_on_a_class_that_retains_only_the_volumes_provisioned_for_the_claims_are_switched_to_delete(monkeypatch):
+    from kubedrill.k8s import claims
+
+    found = (claims.PvcInfo("a", "u1", "Bound", "pvc-u1"), claims.PvcInfo("b", "u2", "Bound", "premade"),
+             claims.PvcInfo("c", "u3", "Bound", "pvc-u3"), claims.PvcInfo("d", "u4", "Pending", ""))
+    policies = {"pvc-u1": "Retain", "premade": "Retain", "pvc-u3": "Delete"}
+    switched = []
+    monkeypatch.setattr(claims, "list_claims", lambda clients, ns, selector="": found)
+    monkeypatch.setattr(claims, "read_pv", lambda clients, name: {
+        "metadata": {"name": name}, "spec": {"persistentVolumeReclaimPolicy": policies[name]}})
+    monkeypatch.setattr(claims, "set_reclaim_policy", lambda clients, name, policy: switched.append((name, policy)) or True)
+    assert claims.reclaim_with_delete(object(), "ns") == ("pvc-u1",)
+    assert switched == [("pvc-u1", "Delete")]
