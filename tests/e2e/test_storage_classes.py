@@ -1,6 +1,6 @@
 """``--storage-class all`` on the kind cluster, as a user runs it (a pytest subprocess): each
 selected storage scenario runs once per StorageClass (kubedrill's two CSI hostpath classes and
-kind's ``standard``, rancher's local-path, which has no snapshots); what cannot mean anything on
+kind's ``standard``, whose provisioner has no VolumeSnapshotClass); what cannot mean anything on
 a class is "not applicable" with the class named; results.json and the summary put the classes
 side by side. A class the cluster does not have stops the run before any scenario, in one line.
 """
@@ -24,6 +24,10 @@ def classes_on(clients) -> list[str]:
     return sorted(c.metadata.name for c in clients.storage.list_storage_class().items)
 
 
+def provisioner(clients, name: str) -> str:
+    return clients.storage.read_storage_class(name).provisioner
+
+
 def test_all_runs_each_storage_scenario_per_class_and_compares_the_classes(drill, clients):
     classes = classes_on(clients)
     assert {HOSTPATH, RETAIN, STANDARD} <= set(classes), classes
@@ -44,7 +48,7 @@ def test_all_runs_each_storage_scenario_per_class_and_compares_the_classes(drill
         assert row["rpo"]["records_lost"] == 0, row
     no_snap = done.rows[f"{RESTORE}[sc={STANDARD}]"]
     assert no_snap["verdict"] == "not applicable", no_snap
-    assert ("snapshot not available: StorageClass standard (provisioner rancher.io/local-path) has no "
+    assert (f"snapshot not available: StorageClass standard (provisioner {provisioner(clients, STANDARD)}) has no "
             "VolumeSnapshotClass of its driver") in no_snap["reason"], no_snap
     # the Delete scenario means nothing on a class that retains; on the others it runs
     assert unbroken_passed(done.rows[f"{DELETE}[sc={HOSTPATH}]"], out)

@@ -297,16 +297,31 @@ def test_an_experiment_runs_per_class_when_its_manifests_make_claims(experiment_
     assert experiments._snapshots(snapshotting) and not experiments._snapshots(doc)
 
 
-def test_on_a_class_that_retains_only_the_volumes_provisioned_for_the_claims_are_switched_to_delete(monkeypatch):
+def test_on_a_class_that_retains_only_the_volumes_provisioned_for_the_namespace_s_claims_are_switched(monkeypatch):
     from kubedrill.k8s import claims
 
-    found = (claims.PvcInfo("a", "u1", "Bound", "pvc-u1"), claims.PvcInfo("b", "u2", "Bound", "premade"),
-             claims.PvcInfo("c", "u3", "Bound", "pvc-u3"), claims.PvcInfo("d", "u4", "Pending", ""))
-    policies = {"pvc-u1": "Retain", "premade": "Retain", "pvc-u3": "Delete"}
+    def pv(name, ns, uid, policy, phase="Bound"):
+        return {"metadata": {"name": name}, "status": {"phase": phase},
+                "spec": {"persistentVolumeReclaimPolicy": policy, "claimRef": {"namespace": ns, "uid": uid}}}
+
+    pvs = [pv("pvc-u1", "ns", "u1", "Retain"), pv("pvc-u2", "ns", "u2", "Retain", "Released"),
+           pv("premade", "ns", "u3", "Retain"), pv("pvc-u4", "ns", "u4", "Delete"), pv("pvc-u5", "other", "u5", "Retain")]
+
+    class Api:
+        def sanitize_for_serialization(self, obj):
+            return obj
+
+    class Core:
+        def list_persistent_volume(self):
+            return {"items": pvs}
+
+    class Clients:
+        api, core = Api(), Core()
+
     switched = []
-    monkeypatch.setattr(claims, "list_claims", lambda clients, ns, selector="": found)
-    monkeypatch.setattr(claims, "read_pv", lambda clients, name: {
-        "metadata": {"name": name}, "spec": {"persistentVolumeReclaimPolicy": policies[name]}})
-    monkeypatch.setattr(claims, "set_reclaim_policy", lambda clients, name, policy: switched.append((name, policy)) or True)
-    assert claims.reclaim_with_delete(object(), "ns") == ("pvc-u1",)
-    assert switched == [("pvc-u1", "Delete")]
+    monkeypatch.setattr(claims, "set_reclaim_policy",
+                        lambda clients, name, policy: switched.append((name, policy)) or True)
+    assert claims.reclaim_with_delete(Clients(), "ns") == ("pvc-u1", "pvc-u2")
+    assert switched == [("pvc-u1", "Delete"), ("pvc-u2", "Delete")]
+    switched.clear()
+    assert claims.reclaim_with_delete(Clients(), "ns", {"u2"}) == ("pvc-u2",)
