@@ -112,9 +112,10 @@ def test_a_scenario_on_a_class_of_the_other_reclaim_policy_is_not_applicable():
 
 
 # --- the items per class -------------------------------------------------------------------------
-def test_each_storage_scenario_is_one_item_per_class(pytester, monkeypatch):
+def test_each_storage_scenario_and_experiment_is_one_item_per_class(pytester, monkeypatch):
     """Collection with two classes: the scenarios that use the storage_class fixture (directly or
-    through another fixture) get [sc=NAME]; the others run once."""
+    through another fixture), and the experiments whose manifests make claims, get [sc=NAME]
+    (each its own node id); the others run once."""
     from kubedrill import client as kclient
 
     monkeypatch.setattr(kclient, "load", lambda *a, **k: object())
@@ -122,7 +123,7 @@ def test_each_storage_scenario_is_one_item_per_class(pytester, monkeypatch):
         sc.ClassPlan(c, None) for c in CLASSES if c.name in ("standard", "kubedrill-hostpath")))
     pytester.makeconftest("""
         import pytest
-        pytest_plugins = ["fixtures.options", "fixtures.storage_classes"]
+        pytest_plugins = ["fixtures.options", "fixtures.storage_classes", "fixtures.experiments"]
 
         @pytest.fixture
         def retain_class(storage_class):
@@ -135,14 +136,29 @@ def test_each_storage_scenario_is_one_item_per_class(pytester, monkeypatch):
         def test_not_on_a_class():
             pass
     """)
-    result = pytester.runpytest("--collect-only", "-q", "--storage-class", "all", "-p", "no:cacheprovider")
+    exp = pytester.mkdir("exp")
+    (exp / "manifests").mkdir()
+    (exp / "manifests" / "db.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\n"
+        "spec: {volumeClaimTemplates: [{metadata: {name: data}, spec: {}}]}\n")
+    (exp / "manifests" / "web.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+    for name, manifest in (("kill-db", "db"), ("kill-web", "web")):
+        (exp / f"{name}.yaml").write_text(
+            "title: t\nmethod: []\nextensions:\n- name: kubedrill\n"
+            f"  target: {{manifests: [manifests/{manifest}.yaml]}}\n  recover: [{{kind: StatefulSet, name: db}}]\n")
+    args = ("--collect-only", "-q", "-p", "no:cacheprovider", "--experiments", "exp", "test_volumes.py")
+    result = pytester.runpytest(*args, "--storage-class", "all")
     lines = [line for line in result.outlines if "::" in line]
     assert lines == ["test_volumes.py::test_on_a_class[sc=kubedrill-hostpath]",
                      "test_volumes.py::test_on_a_class[sc=standard]",
-                     "test_volumes.py::test_not_on_a_class"]
-    without = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
-    assert [line for line in without.outlines if "::" in line] == ["test_volumes.py::test_on_a_class",
-                                                                    "test_volumes.py::test_not_on_a_class"]
+                     "test_volumes.py::test_not_on_a_class",
+                     "exp/kill-db.yaml::kill-db[sc=kubedrill-hostpath]",
+                     "exp/kill-db.yaml::kill-db[sc=standard]",
+                     "exp/kill-web.yaml::kill-web"], result.outlines
+    without = pytester.runpytest(*args)
+    assert [line for line in without.outlines if "::" in line] == [
+        "test_volumes.py::test_on_a_class", "test_volumes.py::test_not_on_a_class", "exp/kill-db.yaml::kill-db",
+        "exp/kill-web.yaml::kill-web"], without.outlines
 
 
 def test_an_unknown_class_stops_the_run_before_any_scenario_with_one_line(pytester, monkeypatch):
