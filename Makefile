@@ -18,6 +18,8 @@ EXPERIMENTS ?=
 # make drill CONTEXT=staging PROBER_IMAGE=registry.example.com/kubedrill/shell:1 WRITER_IMAGE=...
 PROBER_IMAGE ?=
 WRITER_IMAGE ?=
+# make drill STORAGE_CLASS=all (or NAME[,NAME]): the storage scenarios once per StorageClass
+STORAGE_CLASS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,7 +33,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -78,12 +80,14 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
-		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') $(ARGS)
+		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
+		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
 
 # --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
 .PHONY: plan
 plan: venv ## print what make drill would touch (namespaces, objects, nodes, faults), touching nothing; same variables
-	$(PY) -m pytest scenarios/ --plan --alluredir= --junitxml= $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) $(ARGS)
+	$(PY) -m pytest scenarios/ --plan --alluredir= --junitxml= $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)

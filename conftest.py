@@ -3,6 +3,7 @@ fixtures/options.py (see ``pytest --help``, group "kubedrill")."""
 
 pytest_plugins = [
     "fixtures.options",
+    "fixtures.storage_classes",
     "fixtures.reporting",
     "fixtures.diagnostics",
     "fixtures.cluster",

@@ -9,7 +9,7 @@ their volumes are gone).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from kubernetes import client as k8s
 
@@ -118,6 +118,7 @@ def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: fl
     found = list_claims(clients, namespace, selector)
     # only the volumes provisioned for these claims: a pre-made volume that bound one is not ours
     names = {c.volume_name for c in found if c.volume_name and provisioned_for(c.volume_name, c.uid)}
+    reclaim_with_delete(clients, namespace, {c.uid for c in found})
     for c in found:
         delete_claim(clients, namespace, c.name)
     if not names:
@@ -242,6 +243,26 @@ def set_reclaim_policy(clients, name: str, policy: str) -> bool:
     """False when the PV is already gone."""
     return ignore_not_found(clients.core.patch_persistent_volume, name,
                             {"spec": {"persistentVolumeReclaimPolicy": policy}})
+
+
+def reclaim_with_delete(clients, namespace: str, claim_uids: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The volumes provisioned for claims in ``namespace`` (``claim_uids``: for those claims
+    only), bound or already released, that a class of reclaim policy Retain made, switched to
+    Delete: deleting their claims (or the namespace) then deletes them, a released one goes at
+    once, and no volume outlives the run. Returns the volumes switched."""
+    uids = None if claim_uids is None else set(claim_uids)
+    items = clients.api.sanitize_for_serialization(clients.core.list_persistent_volume()).get("items") or []
+    switched = []
+    for pv in items:
+        ref = (pv.get("spec") or {}).get("claimRef") or {}
+        name = meta(pv).get("name", "")
+        if ref.get("namespace") != namespace or not provisioned_for(name, ref.get("uid", "")):
+            continue
+        if uids is not None and ref.get("uid") not in uids:
+            continue
+        if pv_of(pv).reclaim_policy == "Retain" and set_reclaim_policy(clients, name, "Delete"):
+            switched.append(name)
+    return tuple(sorted(switched))
 
 
 def delete_pv(clients, name: str) -> bool:

@@ -61,6 +61,33 @@ def labelled(doc: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _claim_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The claim specs a document makes: its own (a PersistentVolumeClaim) or its claim templates."""
+    if not isinstance(doc, dict):
+        return []
+    if doc.get("kind") == "PersistentVolumeClaim":
+        return [doc.setdefault("spec", {})]
+    return [t.setdefault("spec", {}) for t in ((doc.get("spec") or {}).get("volumeClaimTemplates") or [])
+            if isinstance(t, dict)]
+
+
+def has_claims(docs: Iterable[tuple[str, dict[str, Any]]]) -> bool:
+    """Whether any document makes a claim (a PersistentVolumeClaim, or a workload's claim templates)."""
+    return any(_claim_specs(copy.deepcopy(doc)) for _, doc in docs)
+
+
+def with_storage_class(docs: Iterable[tuple[str, dict[str, Any]]],
+                       storage_class: str) -> list[tuple[str, dict[str, Any]]]:
+    """Copies of ``docs`` whose claims and claim templates are all of ``storage_class``."""
+    out = []
+    for where, doc in docs:
+        body = copy.deepcopy(doc)
+        for spec in _claim_specs(body):
+            spec["storageClassName"] = storage_class
+        out.append((where, body))
+    return out
+
+
 def apply(clients, namespace: str, docs: Iterable[tuple[str, dict[str, Any]]], labels: dict[str, str]) -> list[str]:
     """Create every document in ``namespace`` (check() first); returns "Kind/name" of each."""
     dyn = dynamic(clients)

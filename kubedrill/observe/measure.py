@@ -105,6 +105,22 @@ class Rpo:
     seconds_lost: float
 
 
+@dataclass(frozen=True)
+class SnapshotReady:
+    """How long a VolumeSnapshot took: from its creation to readyToUse."""
+
+    snapshot: str
+    snapshot_ready_s: float
+
+
+@dataclass(frozen=True)
+class RestoreTime:
+    """How long a restore took: from the claim created from the snapshot to the data verified."""
+
+    claim: str
+    restore_s: float
+
+
 def rpo(acknowledged_seq: int, recovered_seq: int, acknowledged_ts: float, recovered_ts: float) -> Rpo:
     lost = max(0, acknowledged_seq - recovered_seq)
     seconds = max(0.0, acknowledged_ts - recovered_ts) if lost else 0.0

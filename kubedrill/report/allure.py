@@ -1,6 +1,7 @@
 """What kubedrill writes into the Allure results directory beside allure-pytest's own files:
-environment.properties, categories.json (verdict classes) and kubedrill-perf.json (RTO, RPO
-and availability as Allure 3 metrics, so the report's trend shows them run after run).
+environment.properties, categories.json (verdict classes), kubedrill-perf.json (RTO, RPO
+and availability as Allure 3 metrics, so the report's trend shows them run after run) and, when
+the storage scenarios ran per StorageClass, a result holding the classes side by side.
 
 allure-pytest writes neither environment.properties nor categories.json.
 """
@@ -136,6 +137,39 @@ def write_metrics(results_dir: Path, results: Iterable[kreport.ScenarioResult]) 
         return None
     path = Path(results_dir) / "kubedrill-perf.json"
     path.write_text(json.dumps(values, indent=2) + "\n")
+    return path
+
+
+COMPARISON_NAME = "StorageClasses side by side"
+
+
+def write_comparison(results_dir: Path, compared: dict | None, now_ms: int | None = None) -> Path | None:
+    """The StorageClasses side by side (kubedrill.report.results.comparison), as an Allure result
+    of its own in the "storage classes" suite: the table as text, the comparison as JSON. Its
+    status is passed; each class's verdict is in the table (and on its own scenario's result)."""
+    if not compared:
+        return None
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    now_ms = now_ms or int(time.time() * 1000)
+    attachments = []
+    for title, text, mime, ext in (
+            ("StorageClasses side by side (table)", "\n".join(kreport.format_comparison(compared)) + "\n",
+             "text/plain", "txt"),
+            ("StorageClasses side by side (JSON)", json.dumps(compared, indent=2) + "\n", "application/json", "json")):
+        source = f"{uuid.uuid4()}-attachment.{ext}"
+        (results_dir / source).write_text(text)
+        attachments.append({"name": title, "source": source, "type": mime})
+    classes = ", ".join(compared["classes"])
+    result = {"uuid": str(uuid.uuid4()), "historyId": "kubedrill.storage_classes", "testCaseId": "kubedrill.storage_classes",
+              "name": COMPARISON_NAME, "fullName": "kubedrill.storage_classes", "status": "passed", "stage": "finished",
+              "description": f"The storage scenarios run once per StorageClass ({classes}): verdict, RTO, RPO, "
+                             "snapshot ready time and restore time of each class.",
+              "start": now_ms, "stop": now_ms, "attachments": attachments,
+              "labels": [{"name": "suite", "value": "storage classes"}, {"name": "feature", "value": "storage"},
+                         {"name": "framework", "value": "kubedrill"}]}
+    path = results_dir / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
     return path
 
 

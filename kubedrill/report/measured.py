@@ -38,6 +38,16 @@ class MeasuredAvailability(Protocol):
     requests: int | None
 
 
+@runtime_checkable
+class MeasuredSnapshotReady(Protocol):
+    snapshot_ready_s: float
+
+
+@runtime_checkable
+class MeasuredRestore(Protocol):
+    restore_s: float
+
+
 def measurements(results: Iterable[tuple[str, object]], scenario: str) -> list[object]:
     """The measurements recorded for ``scenario``, in order."""
     return [m for name, m in results if name == scenario]
@@ -62,11 +72,14 @@ def availability_dict(m: MeasuredAvailability) -> dict:
 
 def scenario_result(scenario: str, verdict: str, reason: str, measured: Sequence[object], seed: int | None,
                     duration_s: float = 0.0, objectives: ObjectivesRead = ObjectivesRead(),
-                    component: str = "") -> ScenarioResult:
-    """A scenario's row: its last recovery, RPO and availability, every recovery, the objectives it read."""
+                    component: str = "", storage_class: str = "") -> ScenarioResult:
+    """A scenario's row: its last recovery, RPO, availability, snapshot ready time and restore
+    time, every recovery, the objectives it read, the StorageClass it ran on."""
     recs = recoveries(measured)
     rpos = [m for m in measured if isinstance(m, MeasuredRpo)]
     avails = [m for m in measured if isinstance(m, MeasuredAvailability)]
+    snaps = [m for m in measured if isinstance(m, MeasuredSnapshotReady)]
+    restores = [m for m in measured if isinstance(m, MeasuredRestore)]
     return ScenarioResult(
         scenario, verdict, round(recs[-1].rto_s, 3) if recs else None, objectives.rto_objective(), reason,
         recs[-1].timeline.as_dict() if recs else None, seed, duration_s,
@@ -74,4 +87,7 @@ def scenario_result(scenario: str, verdict: str, reason: str, measured: Sequence
         availability=availability_dict(avails[-1]) if avails else None,
         objectives=objectives.as_dict(),
         component=component,
-        recoveries=tuple(r.as_dict() for r in recs))
+        recoveries=tuple(r.as_dict() for r in recs),
+        storage_class=storage_class,
+        snapshot_ready_s=round(float(snaps[-1].snapshot_ready_s), 3) if snaps else None,
+        restore_s=round(float(restores[-1].restore_s), 3) if restores else None)

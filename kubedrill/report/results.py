@@ -85,6 +85,9 @@ class ScenarioResult:
     objectives: dict = field(default_factory=dict)   # every objective the scenario read: name -> value
     component: str = ""                     # the seed component (Allure feature)
     recoveries: tuple = ()                  # every measured recovery (Recovery.as_dict()) in order
+    storage_class: str = ""                 # the StorageClass it ran on (--storage-class); "" otherwise
+    snapshot_ready_s: float | None = None   # the last VolumeSnapshot: created to readyToUse
+    restore_s: float | None = None          # the last restore: claim created from the snapshot to the data verified
 
 
 def format_table(results: Sequence[ScenarioResult]) -> list[str]:
@@ -114,26 +117,91 @@ def format_table(results: Sequence[ScenarioResult]) -> list[str]:
     return out
 
 
+# --- StorageClasses side by side (--storage-class) -----------------------------------------------
+def class_free_id(scenario: str, storage_class: str) -> str:
+    """A scenario's id without its StorageClass parameter (``[sc=NAME]``): the same scenario on
+    every class has the same one."""
+    part = f"sc={storage_class}"
+    for old, new in ((f"[{part}]", ""), (f"-{part}]", "]"), (f"[{part}-", "["), (f"-{part}-", "-")):
+        if old in scenario:
+            return scenario.replace(old, new, 1)
+    return scenario
+
+
+def comparison(results: Iterable[ScenarioResult], classes: dict | None = None) -> dict | None:
+    """Each scenario run per StorageClass, its classes side by side: verdict, RTO, RPO, snapshot
+    ready time, restore time (and the reason of a class it did not pass on). None when no
+    scenario ran per class."""
+    rows = [r for r in results if r.storage_class]
+    if not rows:
+        return None
+    names = list(classes or {})
+    names += [n for n in dict.fromkeys(r.storage_class for r in rows) if n not in names]
+    scenarios: dict[str, dict] = {}
+    for r in rows:
+        scenarios.setdefault(class_free_id(r.scenario, r.storage_class), {})[r.storage_class] = {
+            "verdict": r.verdict, "rto_s": r.rto_s,
+            "rpo_records": int(r.rpo["records_lost"]) if r.rpo else None,
+            "rpo_s": float(r.rpo["seconds_lost"]) if r.rpo else None,
+            "snapshot_ready_s": r.snapshot_ready_s, "restore_s": r.restore_s, "reason": r.reason}
+    return {"classes": {n: dict((classes or {}).get(n) or {}) for n in names},
+            "scenarios": [{"scenario": name, "classes": by_class} for name, by_class in scenarios.items()]}
+
+
+def _seconds(value) -> str:
+    return f"{float(value):.2f}s" if value is not None else "-"
+
+
+def format_comparison(compared: dict | None) -> list[str]:
+    """The comparison (:func:`comparison`) as a table: one block of rows per scenario, one row per
+    class; "-" where a class measured nothing."""
+    if not compared:
+        return []
+    rows = [("scenario", "storage class", "verdict", "RTO", "RPO", "snapshot ready", "restore")]
+    for entry in compared["scenarios"]:
+        first = True
+        for name in [n for n in compared["classes"] if n in entry["classes"]]:
+            c = entry["classes"][name]
+            rpo = "-" if c["rpo_records"] is None else f"{c['rpo_records']} rec / {float(c['rpo_s']):.1f}s"
+            rows.append((entry["scenario"] if first else "", name, c["verdict"], _seconds(c["rto_s"]), rpo,
+                         _seconds(c["snapshot_ready_s"]), _seconds(c["restore_s"])))
+            first = False
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = ["StorageClasses side by side",
+           "  ".join(c.ljust(w) for c, w in zip(rows[0], widths)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    return out + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows[1:]]
+
+
 def results_document(run_id: str, seed: int, context: str, results: Iterable[ScenarioResult],
-                     leaks: Sequence[str] = (), environment: dict | None = None) -> dict:
-    """The content of results.json (see schemas/results.schema.json)."""
+                     leaks: Sequence[str] = (), environment: dict | None = None,
+                     storage_classes: dict | None = None) -> dict:
+    """The content of results.json (see schemas/results.schema.json). ``storage_classes``: each
+    class the storage scenarios ran on (--storage-class), name -> what it is (provisioner,
+    snapshot class, ...); with them, or any row run on a class, the comparison of the classes."""
+    results = list(results)
     rows = []
     for r in results:
         row = asdict(r)
         row["recoveries"] = list(r.recoveries)
         rows.append(row)
     counts = {v: sum(1 for row in rows if row["verdict"] == v) for v in VERDICTS}
-    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "seed": seed, "context": context,
-            "environment": dict(environment or {}),
-            "counts": {k: v for k, v in counts.items() if v},
-            "scenarios": rows, "leaks": list(leaks)}
+    doc = {"schema_version": SCHEMA_VERSION, "run_id": run_id, "seed": seed, "context": context,
+           "environment": dict(environment or {}),
+           "counts": {k: v for k, v in counts.items() if v},
+           "scenarios": rows, "leaks": list(leaks)}
+    compared = comparison(results, storage_classes)
+    if compared is not None:
+        doc["storage_classes"] = compared
+    return doc
 
 
 def write_results(path: Path, run_id: str, seed: int, context: str, results: Iterable[ScenarioResult],
-                  leaks: Sequence[str] = (), environment: dict | None = None) -> None:
+                  leaks: Sequence[str] = (), environment: dict | None = None,
+                  storage_classes: dict | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = results_document(run_id, seed, context, results, leaks, environment)
+    data = results_document(run_id, seed, context, results, leaks, environment, storage_classes)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)

@@ -1,5 +1,5 @@
 """The kubedrill summary at the end of every run: the table of verdicts and measurements, the
-reason of each scenario that did not pass, the run id and seed, the leak check, the run's
+StorageClasses side by side (when the storage scenarios ran per class), the reason of each scenario that did not pass, the run id and seed, the leak check, the run's
 verdict (its exit code) and where the reports are."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from kubedrill.report.results import PASSED, ScenarioResult, format_table
+from kubedrill.report.results import PASSED, ScenarioResult, comparison, format_comparison, format_table
 from kubedrill.report.verdicts import RunVerdict
 
 SECTION = "kubedrill summary"
@@ -23,6 +23,7 @@ class Line:
 def summary(results: Sequence[ScenarioResult], run_id: str, seed: int, leak_lines: Sequence[str],
             reports_dir: Path, verdict: RunVerdict | None = None) -> tuple[Line, ...]:
     lines = [Line(t) for t in (format_table(results) if results else ["no scenario ran"])]
+    lines += [Line(t) for t in format_comparison(comparison(results))]
     lines += [Line(f"{r.verdict}: {r.scenario}: {r.reason or '(no reason given)'}", red=True)
               for r in results if r.verdict != PASSED]
     lines.append(Line(f"run {run_id} · seed {seed} (repeat with --seed {seed})"))

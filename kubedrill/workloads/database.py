@@ -65,8 +65,10 @@ def file_pod_spec(image: str) -> dict[str, Any]:
 class Database:
     """A one-replica StatefulSet with one claim and a record writer."""
 
-    def __init__(self, scope: Scope, kind: str, name: str, size: str, selector: dict[str, str]):
+    def __init__(self, scope: Scope, kind: str, name: str, size: str, selector: dict[str, str],
+                 storage_class: str | None = None):
         self.scope = scope
+        self.storage_class = storage_class   # None: the cluster's default class
         self.kind = kind
         self.name = name
         self.namespace = scope.namespace
@@ -207,9 +209,10 @@ class Database:
 
 
 def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None, size: str | None = None,
-                    pod_spec: dict[str, Any] | None = None, records: int = 30) -> Database:
-    """A one-replica StatefulSet (PostgreSQL or the file variant) on a claim of the default
-    class, Ready, with its writer running and ``records`` records acknowledged."""
+                    pod_spec: dict[str, Any] | None = None, records: int = 30,
+                    storage_class: str | None = None) -> Database:
+    """A one-replica StatefulSet (PostgreSQL or the file variant) on a claim of ``storage_class``
+    (None: the default class), Ready, with its writer running and ``records`` records acknowledged."""
     if kind not in (POSTGRES, FILE):
         raise ValueError(f"kind must be {POSTGRES!r} or {FILE!r}")
     name = name or ("pg" if kind == POSTGRES else "files")
@@ -218,8 +221,8 @@ def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None,
         scope.guard.check_namespace(scope.namespace, "create a StatefulSet in")
         labels, selector = guard.app_labels(scope.run.run_id, name)
         spec = pod_spec or (postgres.pod_spec() if kind == POSTGRES else file_pod_spec(scope.run.images.writer_image()))
-        claims.refuse_premade(scope.clients, None, f"the claim of {kind} StatefulSet {scope.namespace}/{name}")
-        template = claims.claim_manifest(CLAIM, labels, size)
+        claims.refuse_premade(scope.clients, storage_class, f"the claim of {kind} StatefulSet {scope.namespace}/{name}")
+        template = claims.claim_manifest(CLAIM, labels, size, storage_class)
         template.pop("apiVersion")
         template.pop("kind")
         body = statefulsets.manifest(name, labels, 1, spec, selector, name, [template],
@@ -227,7 +230,7 @@ def create_database(scope: Scope, kind: str = POSTGRES, name: str | None = None,
         statefulsets.create(scope.clients, scope.namespace, body)
         scope.cleanups.defer(f"delete StatefulSet {scope.namespace}/{name}",
                              lambda: statefulsets.delete(scope.clients, scope.namespace, name))
-        db = Database(scope, kind, name, size, selector)
+        db = Database(scope, kind, name, size, selector, storage_class)
         db.wait_ready()
         db.start_writing()
         scope.cleanups.defer(f"stop the writer of {name}", db.writer.stop)

@@ -22,7 +22,7 @@ from kubedrill.data import rpo
 from kubedrill.data.writer import Ack
 from kubedrill.errors import ExecFailed, RestoreFailed
 from kubedrill.k8s import claims, events, pods
-from kubedrill.observe.measure import Instant, Recovery, Timeline
+from kubedrill.observe.measure import Instant, Recovery, RestoreTime, Timeline
 from kubedrill.wait import Check, wait_for
 from kubedrill.workloads.database import Database, Step
 from kubedrill.workloads.snapshot import SnapshotTaken
@@ -80,7 +80,8 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
     with s.phase("recover"):
         steps = _clear(db, after, ())
         body = claims.claim_manifest(db.claim, {**guard.labels(s.run.run_id), **db.selector},
-                                     snap.size or db.size, snapshot=snap.name, node=snap.node or None)
+                                     snap.size or db.size, db.storage_class, snapshot=snap.name,
+                                     node=snap.node or None)
         steps, created = db.step(steps, "restore: claim from the VolumeSnapshot",
                                  lambda: claims.create_claim(s.clients, db.namespace, body),
                                  f"{db.claim} (dataSource VolumeSnapshot {snap.name}, pinned to {snap.node})")
@@ -109,6 +110,7 @@ def restore(db: Database, snap: SnapshotTaken, after: VolumeLoss) -> Restored:
     recovery = Recovery(f"{db.kind} {db.name} restored from {snap.name}", rto, timeline,
                         f"data back {rto:.1f}s after the loss")
     s.run.results.append((s.name, recovery))
+    s.run.results.append((s.name, RestoreTime(db.claim, round(answered.mono - claim_created, 3))))
     db.log(f"restored from {snap.name}: the data answered the oracle's query {rto:.2f}s after the loss")
     return Restored(snap, after, db.claim, (pvc.get("spec") or {}).get("volumeName") or "",
                     p.node if p else "", p.name if p else db.pod_name, recovery, steps, text, where, verification)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from kubedrill import guard
 from kubedrill.data.rpo import Cut
 from kubedrill.k8s import claims, nodes, snapshots
-from kubedrill.observe.measure import Instant
+from kubedrill.observe.measure import Instant, SnapshotReady
 from kubedrill.scope import Scope
 from kubedrill.wait import Check, WaitResult, wait_for
 from kubedrill.workloads import postgres
@@ -102,6 +102,8 @@ def snapshot(db: Database, quiesce: bool = True, name: str | None = None, snapsh
 
     steps, (info, node) = db.step(steps, "readyToUse", ready,
                                   lambda r: f"content {r[0].content_name} on {r[1]}, restore size {r[0].restore_size}")
+    created = next(step for step in steps if step.name == "VolumeSnapshot")
+    s.run.results.append((s.name, SnapshotReady(name, round(steps[-1].ended.mono - created.ended.mono, 3))))
     # the snapshot is complete (seen readyToUse): what the writer acknowledges from now on is
     # past the snapshot (rpo.Cut.absent_from)
     cut = replace(cut, completed=steps[-1].ended)
