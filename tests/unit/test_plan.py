@@ -231,3 +231,14 @@ def test_a_capability_a_scenario_checks_is_one_its_plan_lists_else_a_warning_say
     (warning,) = unlisted.warned
     assert "checks capability node-stop, which its plan does not list" in str(warning)
     assert requirements.planned(Item(None), kplan.NODE_STOP)   # collected without a plan: nothing to compare
+
+
+def test_a_teams_python_scenario_that_declares_no_fault_says_so_in_its_plan(tmp_path):
+    """examples/shop's Python scenario breaks its database through the ``faults`` fixture and has
+    no plan marker: its plan says its faults are not declared, never "none"."""
+    done = _plan_run(tmp_path, "--kubeconfig", str(tmp_path / "no-kubeconfig"), "--experiments",
+                     str(ROOT / "examples" / "shop"), "-k", "test_shop")
+    out = done.stdout + done.stderr
+    shop = out.split("test_the_database_keeps_its_orders_when_its_pod_dies\n")[1]
+    assert "1. not declared: its own calls of kubedrill's `faults` fixture" in shop, out
+    assert "faults:        none" not in shop.split("the whole run")[0], out
