@@ -14,7 +14,7 @@ from kubedrill import journal as kjournal
 from kubedrill import lock as klock
 from kubedrill import undo
 from kubedrill.client import Clients
-from kubedrill.errors import LockLost
+from kubedrill.errors import LockLost, first_line
 from kubedrill.journal import Entry, Journal
 from kubedrill.lock import DrillLock
 from kubedrill.run import Run
@@ -25,6 +25,16 @@ class Hold:
     journal: Journal
     lock: DrillLock
     lock_entry: Entry
+
+    def release(self, warn: Callable[[str], None]) -> None:
+        """Release the drill lock (its journal entry resolved), then close the journal (removed
+        when nothing is pending). A lock that cannot be released is a warning: its entry stays."""
+        try:
+            self.lock.release()
+            self.journal.resolve(self.lock_entry)
+        except Exception as exc:  # noqa: BLE001 - the next run's replay releases it
+            warn(f"could not release the drill lock: {first_line(exc)}")
+        self.journal.close()
 
 
 def journal_for(run: Run, clients: Clients, state_dir: Path) -> Journal:

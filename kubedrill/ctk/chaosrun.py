@@ -306,12 +306,7 @@ class ChaosRun:
             except Exception as exc:  # noqa: BLE001
                 self._warned(f"could not undo {entry.what}: {first_line(exc)} (entry {entry.ref} stays in the "
                              "journal: the next run or `make clean` replays it)")
-        try:
-            hold.lock.release()
-            scope.journal.resolve(hold.lock_entry)
-        except Exception as exc:  # noqa: BLE001
-            self._warned(f"could not release the drill lock: {first_line(exc)}")
-        scope.journal.close()
+        hold.release(self._warned)
         report = leaks.check(scope.clients, self.run.run_id, scope.guard.owned, scope.clients.kind_cluster)
         return list(report.lines())
 
