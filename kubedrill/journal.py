@@ -60,15 +60,19 @@ class Journal:
     """The journal of one run."""
 
     def __init__(self, directory: Path | str, run_id: str, kubeconfig: str = "", context: str = "",
-                 pending: Iterable[Entry] = (), holder: str = ""):
+                 pending: Iterable[Entry] = (), holder: str = "", worker: str = "", name: str = ""):
         """``pending``: the entries still pending when a journal on disk is taken up again (replay).
-        ``holder``: the identity the run holds the drill lock by (its run id when not given)."""
+        ``holder``: the identity the run holds the drill lock by (its run id when not given).
+        ``worker``: the parallel worker (pytest-xdist's ``gw0``...) that writes it, when the run has
+        workers: its file is ``<run id>.<worker>.jsonl`` and each intent names it. ``name``: the
+        file's stem, when a journal on disk is taken up again (its run id otherwise)."""
         self.directory = Path(directory)
         self.run_id = run_id
         self.holder = holder or run_id
         self.kubeconfig = str(kubeconfig)
         self.context = context
-        self.path = self.directory / f"{run_id}.jsonl"
+        self.worker = worker
+        self.path = self.directory / f"{name or (f'{run_id}.{worker}' if worker else run_id)}.jsonl"
         self._lock = threading.Lock()
         self._pending: dict[int, Entry] = {e.id: e for e in pending}
         self._next = max(self._pending, default=0) + 1
@@ -85,7 +89,8 @@ class Journal:
             append(self.path, {"op": "intent", "id": entry.id, "run_id": entry.run_id,
                                 "what": what, "undo": undo.as_dict(), "kubeconfig": entry.kubeconfig,
                                 "context": entry.context, "pid": entry.pid, "host": entry.host,
-                                "holder": entry.holder, "ts": entry.ts})
+                                "holder": entry.holder, "ts": entry.ts,
+                                **({"worker": self.worker} if self.worker else {})})
             self._pending[entry.id] = entry
         self.pause("intent", undo.action)   # the intent is on disk, its fault has not acted
         return entry
@@ -148,7 +153,8 @@ def forget_line(path: Path, b: BadLine) -> None:
 
 def replay(directory: Path | str | None = None, executors: Mapping[str, Executor] | None = None,
            *, out: Callable[[str], None] = lambda s: None, skip_run: str | None = None,
-           include_live: bool = False, other_hosts: bool = False, force: bool = False) -> ReplayReport:
+           include_live: bool = False, other_hosts: bool = False, force: bool = False,
+           only: str | None = None) -> ReplayReport:
     """Undo every pending entry of every journal (newest first within a run), then report each
     unreadable line that may have been an intent (its undo may be lost).
 
@@ -156,7 +162,8 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
     runs on this host (unless ``include_live``); journals written on another host, whose liveness
     cannot be told from here (unless ``other_hosts``: the operator knows that run is gone).
     ``force``: an undo that fails, and an unreadable intent line, is released (FORGOTTEN) after
-    saying what it would have done. A journal with nothing left to undo is removed.
+    saying what it would have done. A journal with nothing left to undo is removed. ``only``: that
+    journal alone (its file's stem, e.g. a dead parallel worker's ``<run id>.gw1``).
     """
     execs = dict(executors) if executors is not None else default_executors()
     said: dict[str, list[str]] = {k: [] for k in ("undone", "failed", "live", "unknown", "lost",
@@ -167,7 +174,7 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
         out(line)
 
     for jf in journals(directory):
-        if jf.run_id == skip_run:
+        if jf.run_id == skip_run or (only is not None and jf.run_id != only):
             continue
         # no readable intent, no writer to ask after: nothing to undo, its bad lines are reported
         state = liveness(jf.pid, jf.host) if jf.host else None
@@ -186,7 +193,7 @@ def replay(directory: Path | str | None = None, executors: Mapping[str, Executor
         for b in jf.bad_lines:
             if not b.intent:
                 say("warnings", b.message())
-        journal = Journal(jf.path.parent, jf.run_id, pending=jf.pending)
+        journal = Journal(jf.path.parent, jf.run_id, pending=jf.pending, name=jf.path.stem)
         for entry in reversed(jf.pending):
             fn = execs.get(entry.undo.action)
             try:
@@ -236,7 +243,7 @@ def forget(ref: str, directory: Path | str | None = None, *, out: Callable[[str]
         forget_line(jf.path, item)
     else:
         out(f"would have undone {item.ref}: {item.undo_text()} (run {item.run_id}: {item.what}; {jf.writer()})")
-        Journal(jf.path.parent, jf.run_id, pending=jf.pending).resolve(item, FORGOTTEN)
+        Journal(jf.path.parent, jf.run_id, pending=jf.pending, name=jf.path.stem).resolve(item, FORGOTTEN)
     out(f"forgot {item.ref}: nothing was undone; {jf.path} notes it \"{FORGOTTEN}\"")
 
 

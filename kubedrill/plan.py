@@ -77,6 +77,8 @@ class Plan:
     capabilities: tuple[str, ...] = ()     # names of CAPABILITIES
     faults: tuple[str, ...] = ()           # in the order they are injected
     refused: str = ""
+    # why it needs the cluster to itself (no other drill running beside it), beyond touching nodes
+    exclusive: str = ""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.capabilities) - set(CAPABILITIES))
@@ -94,7 +96,17 @@ class Plan:
                     namespaces=union("namespaces"), objects=union("objects"), nodes=union("nodes"),
                     cluster_kinds=union("cluster_kinds"), pdbs=union("pdbs"),
                     capabilities=union("capabilities"), faults=tuple(f for p in plans for f in p.faults),
-                    refused="; ".join(p.refused for p in plans if p.refused))
+                    refused="; ".join(p.refused for p in plans if p.refused),
+                    exclusive="; ".join(dict.fromkeys(p.exclusive for p in plans if p.exclusive)))
+
+    def alone(self) -> str:
+        """Why this scenario runs alone, after every parallel one ('' when it may run beside
+        others): it changes nodes (Node among its cluster kinds: a stop, a drain, a taint), or it
+        declares why (``exclusive``, e.g. rebinding a released PersistentVolume)."""
+        why = [self.exclusive] if self.exclusive else []
+        if "Node" in self.cluster_kinds:
+            why.insert(0, "it changes nodes")
+        return "; ".join(why)
 
     def lines(self) -> list[str]:
         """The plan, one line per part, indented under the scenario's id."""
@@ -109,6 +121,8 @@ class Plan:
         out.append(part("cluster kinds", self.cluster_kinds))
         out.append(part("PDBs", self.pdbs))
         out.append(part("capabilities", self.capabilities))
+        if self.alone():
+            out.append(f"  {'runs alone:':<15}{self.alone()}")
         out.append(f"  {'faults:':<15}none" if not self.faults else "  faults:")
         out += [f"    {i}. {f}" for i, f in enumerate(self.faults, 1)]
         if self.refused:

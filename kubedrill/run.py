@@ -165,6 +165,9 @@ class Run:
     # the phases each scope (a scenario) has begun since it started: its verdict tells a failure
     # before its fault (a harness error) from one after it (kubedrill.report.verdicts)
     begun: dict[str, set[str]] = field(default_factory=dict)
+    # seconds each scope spent in each phase (a phase nested in the same phase counted once)
+    phase_times: dict[str, dict[str, float]] = field(default_factory=dict)
+    _open: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.signals = Signals(self.log)
@@ -214,6 +217,12 @@ class Run:
     def forget_phases(self, scope: str) -> None:
         """A scenario starts: none of its phases has begun."""
         self.begun.pop(scope, None)
+        self.phase_times.pop(scope, None)
+        self._open.pop(scope, None)
+
+    def times(self, scope: str) -> dict[str, float]:
+        """Seconds ``scope`` spent in each phase so far (rounded to the millisecond)."""
+        return {k: round(v, 3) for k, v in self.phase_times.get(scope, {}).items()}
 
     @contextlib.contextmanager
     def phase(self, name: str, scope: str = "") -> Iterator[None]:
@@ -222,6 +231,9 @@ class Run:
         title = PHASE_TITLES[name]
         where = f"[{scope}] " if scope else ""
         self.begun.setdefault(scope, set()).add(name)
+        opened = self._open.setdefault(scope, [])
+        outermost = name not in opened
+        opened.append(name)
         start = time.monotonic()
         self.log(f"{where}phase {title}: start")
         self.listeners_start(name, title)
@@ -233,6 +245,10 @@ class Run:
             ok = True
         finally:
             took = time.monotonic() - start
+            opened.pop()
+            if outermost:
+                times = self.phase_times.setdefault(scope, {})
+                times[name] = times.get(name, 0.0) + took
             self.log(f"{where}phase {title}: {'end' if ok else 'FAILED'} ({took:.1f}s)")
             self.listeners_end(name, title, ok)
 

@@ -16,6 +16,7 @@ from kubedrill import undo
 from kubedrill.client import Clients
 from kubedrill.errors import LockLost, first_line
 from kubedrill.journal import Entry, Journal
+from kubedrill.leasewatch import LeaseWatch
 from kubedrill.lock import DrillLock
 from kubedrill.run import Run
 
@@ -37,11 +38,20 @@ class Hold:
         self.journal.close()
 
 
-def journal_for(run: Run, clients: Clients, state_dir: Path) -> Journal:
-    """The run's journal; it names the identity the drill lock is held by: the run id."""
-    journal = Journal(state_dir / "journal", run.run_id, clients.kubeconfig, clients.context, holder=run.run_id)
+def journal_for(run: Run, clients: Clients, state_dir: Path, worker: str = "") -> Journal:
+    """The run's journal; it names the identity the drill lock is held by: the run id. A parallel
+    run's worker (``worker``: ``gw0``...) writes its own, in the same directory."""
+    journal = Journal(state_dir / "journal", run.run_id, clients.kubeconfig, clients.context, holder=run.run_id,
+                      worker=worker)
     journal.pause = run.pause_point   # KUBEDRILL_PAUSE_AT=intent:<action> / resolve:<action>
     return journal
+
+
+def watch(run: Run, clients: Clients) -> LeaseWatch:
+    """A parallel worker's view of the drill lock its controller holds (checked before each fault)."""
+    lease_s = run.timeouts.lease_duration_s
+    return LeaseWatch(klock.store(clients, run.run_id, min(run.timeouts.api_s, kguard.retry_period_s(lease_s))),
+                            run.run_id, lease_s)
 
 
 def take(run: Run, clients: Clients, journal: Journal, wait_s: float, timeout_scale: float = 1.0,

@@ -17,7 +17,8 @@ from kubedrill.faults import volumes
 @pytest.mark.plan(objects=("PersistentVolumeClaim keep (class kubedrill-hostpath-retain), its Pod",
                            "a new PersistentVolumeClaim bound to the retained volume"),
                   faults=("delete claim keep and its pod (the volume is retained)",
-                          "clear the released volume's claimRef and bind a new claim to it"))
+                          "clear the released volume's claimRef and bind a new claim to it"),
+                  exclusive="it rebinds a released PersistentVolume (runs alone until volumes are pre-bound)")
 def test_a_retained_volume_binds_to_a_new_claim_with_its_data(
         data_volume, retain_class, record_count, records_checked, objectives, phase):
     vol = data_volume("keep", retain_class)

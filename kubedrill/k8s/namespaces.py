@@ -17,6 +17,12 @@ def create(clients, name: str, run_id: str, extra_labels: dict[str, str] | None 
     return name
 
 
+def terminating(clients, run_id: str) -> list[str]:
+    """The namespaces of run ``run_id`` being deleted."""
+    found = clients.core.list_namespace(label_selector=guard.run_selector(run_id))
+    return sorted(ns.metadata.name for ns in found.items if ns.metadata.deletion_timestamp is not None)
+
+
 def exists(clients, name: str) -> bool:
     return read_or_none(clients.core.read_namespace, name) is not None
 

@@ -88,6 +88,7 @@ class ScenarioResult:
     storage_class: str = ""                 # the StorageClass it ran on (--storage-class); "" otherwise
     snapshot_ready_s: float | None = None   # the last VolumeSnapshot: created to readyToUse
     restore_s: float | None = None          # the last restore: claim created from the snapshot to the data verified
+    phases_s: dict = field(default_factory=dict)   # seconds in each run phase: deploy, fault, recover, verify, teardown
 
 
 def format_table(results: Sequence[ScenarioResult]) -> list[str]:

@@ -25,7 +25,7 @@ KUBEDRILL_LAYERS = (
     ("kubedrill.k8s",),                                         # 3 one module per kind
     ("kubedrill.docker", "kubedrill.helm", "kubedrill.run", "kubedrill.client"),  # 4 harness
     ("kubedrill.journal", "kubedrill.journalfile", "kubedrill.undo", "kubedrill.scope", "kubedrill.leaks", "kubedrill.lock",
-     "kubedrill.session", "kubedrill.plan"),  # 5 harness
+     "kubedrill.leasewatch", "kubedrill.session", "kubedrill.plan"),  # 5 harness
     ("kubedrill.observe",),                                     # 6 timelines, RTO, prober, observers
     ("kubedrill.data",),                                        # 7 oracle, writer, sinks, RPO
     ("kubedrill.workloads",),                                   # 8 sample workloads

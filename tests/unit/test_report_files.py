@@ -242,7 +242,7 @@ def test_an_experiments_own_rto_objective_is_its_rto_objective_before_a_workload
 def test_measurements_are_read_by_their_shape():
     rec = recovery()
     probe = SimpleNamespace(success_ratio=0.95, longest_outage_s=1.25, requests=40)
-    run = SimpleNamespace(results=[("t", rec), ("t", Rpo(3, 1.5)), ("t", probe), ("other", recovery(9))], seed=5)
+    run = SimpleNamespace(results=[("t", rec), ("t", Rpo(3, 1.5)), ("t", probe), ("other", recovery(9))], seed=5, times=lambda scope: {})
     it = SimpleNamespace(name="t", nodeid="scenarios/test_a.py::t", stash={}, module=None,
                          path=Path("scenarios/test_a.py"), get_closest_marker=lambda name: None)
     r = outcomes.scenario_result(it, report.PASSED, "", run, 1.0)
