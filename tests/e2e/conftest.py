@@ -148,11 +148,15 @@ class Drill:
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
 
-    def resume(self) -> None:
-        """Let a paused run go on (SIGUSR1), its output read meanwhile so that it never blocks."""
+    def keep_reading(self) -> None:
+        """Read the run's output in the background from now on, so that it never blocks."""
         self._drain = []   # what came before the pause is in self.output already
         self.reader = threading.Thread(target=lambda: self._drain.append(self.proc.stdout.read()), daemon=True)
         self.reader.start()
+
+    def resume(self) -> None:
+        """Let a paused run go on (SIGUSR1), its output read meanwhile so that it never blocks."""
+        self.keep_reading()
         self.proc.send_signal(signal.SIGUSR1)
 
     def finish(self, limit_s: float = 600) -> int:
@@ -228,7 +232,7 @@ def leftovers(clients, run_id: str, state_dir: Path | None = None, operator_cord
     found += [f"drill lock held by {run_id}" for lease in leases if lease.spec.holder_identity == run_id]
     if state_dir is not None:
         found += [f"journal entry open: {e.what}" for j in journal.journals(state_dir / "journal")
-                  if j.run_id == run_id for e in j.pending]
+                  if j.run_id == run_id or j.run_id.startswith(f"{run_id}.") for e in j.pending]
     return found
 
 
