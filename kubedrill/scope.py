@@ -1,9 +1,9 @@
 """What one scenario acts with: the run, the clients, the guard, the drill lock, the journal, its
 cleanups, its namespace and its random generator. Every fault starts in ``Scope.phase("fault")``:
-there, a run whose drill lock is lost or stale (kubedrill.lock) is refused (LockLost). What an
-earlier scenario left terminating (its namespace's pods, claims, snapshots and their volumes) is
-waited for at the end of a deploy phase, and again before a fault: nothing measured overlaps
-another scenario's teardown."""
+there, a run whose drill lock is lost or stale (kubedrill.lock) is refused (LockLost). For a
+scenario that runs alone (``settle`` given), what earlier scenarios left terminating (their
+namespaces' pods, claims, snapshots and volumes) is waited for at the end of its deploy phase, and
+again before its fault."""
 
 from __future__ import annotations
 

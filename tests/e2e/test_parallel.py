@@ -23,6 +23,8 @@ ITEMS = ("scenarios/test_plumbing.py",
          "scenarios/test_persistent_volumes.py::test_a_retained_volume_binds_to_a_new_claim_with_its_data",
          "scenarios/test_node_loss.py::test_deployment_pods_on_a_lost_node_are_replaced_on_the_other_worker[drain]")
 ALONE = set(ITEMS[2:])
+# a worker's line of the run's output (after any of pytest's progress characters on the same line)
+LINE = r"^[.sFEx]*\[gw\d+\] kubedrill: "
 
 
 def _report_files(d) -> list[str]:
@@ -57,13 +59,13 @@ def test_parallel_run_gives_what_a_serial_run_gives_as_one_run(drill, clients):
     runs = set(re.findall(r"kubedrill: run (\S+), seed", parallel.output))
     assert len(runs) == 1, runs
     (run_id,) = runs
-    made = set(re.findall(r"\[gw\d\] kubedrill: \[[^\]]+\] namespace (\S+)", parallel.output))
+    made = set(re.findall(LINE + r"\[.+?\] namespace (kd-\S+)$", parallel.output, re.M))
     assert len(made) == len(ITEMS) and all(n.startswith(f"kd-{run_id}-") for n in made), made
     # the items that run alone started after every other item had ended
-    starts = {m.group(2): m.start() for m in re.finditer(r"\[(gw\d)\] kubedrill: \[([^\]]+)\] phase deploying: start",
-                                                         parallel.output)}
-    ends = {m.group(2): m.end() for m in re.finditer(r"\[(gw\d)\] kubedrill: \[([^\]]+)\] phase tearing down: end",
-                                                     parallel.output)}
+    starts = {m.group(1): m.start() for m in re.finditer(LINE + r"\[(.+?)\] phase deploying: start$",
+                                                         parallel.output, re.M)}
+    ends = {m.group(1): m.end() for m in re.finditer(LINE + r"\[(.+?)\] phase tearing down: end",
+                                                     parallel.output, re.M)}
     alone = {i.rsplit("::", 1)[1] for i in ALONE}
     others = [n for n in ends if n not in alone]
     assert others and alone <= set(starts), (starts, ends)
@@ -88,7 +90,7 @@ def test_a_worker_killed_mid_fault_is_undone_by_the_controller(drill, clients):
     intents = [x for x in lines if x["op"] == "intent"]
     assert intents and all(x["run_id"] == run_id and x["pid"] == pid and x["worker"] == worker_file.name.split(".")[1]
                            for x in intents), intents
-    assert any(x["undo"]["action"] == journal.REMOVE_TAINT for x in read(worker_file).pending)
+    assert any(e.undo.action == journal.REMOVE_TAINT for e in read(worker_file).pending)
     os.kill(pid, signal.SIGKILL)
     d.keep_reading()
     rc = d.finish()
