@@ -61,6 +61,10 @@ cluster: docker venv ## create or reuse the local kind cluster 'kubedrill' (1 co
 helm: ## build helm (HELM_VERSION, from its Go module) into ~/.cache/kubedrill/bin, for experiments' helm targets
 	@cluster/helm.sh
 
+.PHONY: monitoring
+monitoring: ## build the Pushgateway, Prometheus and promtool (pinned, from Go modules) into ~/.cache/kubedrill/bin, for the metrics tests
+	@cluster/monitoring.sh
+
 .PHONY: cluster-delete
 cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
@@ -94,7 +98,7 @@ test-unit: venv ## the project's unit tests (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)
 
 .PHONY: test-e2e
-test-e2e: venv cluster helm ## the project's end-to-end tests on the kind cluster
+test-e2e: venv cluster helm monitoring ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: torture
