@@ -20,6 +20,8 @@ PROBER_IMAGE ?=
 WRITER_IMAGE ?=
 # make drill STORAGE_CLASS=all (or NAME[,NAME]): the storage scenarios once per StorageClass
 STORAGE_CLASS ?=
+# make drill PUSHGATEWAY=http://pushgateway:9091: push the run's metrics there (docs/metrics.md)
+PUSHGATEWAY ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -33,7 +35,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -85,7 +87,7 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
 		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
+		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
 
 # --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
 .PHONY: plan

@@ -170,11 +170,12 @@ class RunVerdict:
 
 
 def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False,
-           lock_lost: bool = False) -> RunVerdict | None:
+           lock_lost: bool = False, unreported: bool = False) -> RunVerdict | None:
     """The verdict of a run whose scenarios got ``classes``: the worst class and its exit code.
     pytest's own 2-5 (interrupted, internal error, usage error, nothing collected) stand. A leak
-    left behind, the drill lock lost, or a failure pytest saw that no scenario's class shows, is a
-    harness error.
+    left behind, the drill lock lost, metrics that could not be written or pushed (``unreported``:
+    monitoring would show another run's), or a failure pytest saw that no scenario's class shows,
+    is a harness error.
     None when no scenario ran and pytest's status is its own 0 or 1 (not a drill run)."""
     status = int(pytest_status)
     if status in PYTEST_OWN:
@@ -182,7 +183,7 @@ def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False,
     found = list(classes)
     if not found:
         return None
-    if leaks or lock_lost or (status == PYTEST_FAILED and worst(found) == PASSED):
+    if leaks or lock_lost or unreported or (status == PYTEST_FAILED and worst(found) == PASSED):
         found.append(HARNESS_ERROR)
     verdict = worst(found)
     return RunVerdict(EXIT_CODES[verdict], verdict)
