@@ -26,6 +26,7 @@ from kubedrill import pins
 from kubedrill.report import metrics
 from kubedrill.report.results import MEASURED
 from tests.e2e.conftest import ROOT, Drill, leftovers
+from tests.e2e.processes import stop
 from tests.unit.metrics_labels import problems
 
 pytestmark = pytest.mark.e2e
@@ -90,13 +91,7 @@ class Component:
         until(f"{name} ready", UP_S, lambda: get(self.url + "/-/ready") or None, self.proc, self.log)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
 
 
 @pytest.fixture(scope="module")
