@@ -289,4 +289,5 @@ def test_a_push_that_fails_makes_the_run_a_harness_error_with_a_warning(tmp_path
     assert rc == 15 and (reports / "verdict").read_text() == "15 harness error\n", d.output[-4000:]
     assert f"WARNING: could not read the Pushgateway {url}/metrics" in d.output
     assert f"WARNING: could not push the metrics to the Pushgateway {url}" in d.output
+    assert f"METRICS: could not push the metrics to the Pushgateway {url}" in d.output   # in the summary
     assert (reports / metrics.FILE).is_file()   # the textfile is written all the same

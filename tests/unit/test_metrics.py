@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kubedrill.config import parse_pushgateway
 from kubedrill.errors import MetricsUnreported, UsageError
-from kubedrill.report import metrics, verdicts
+from kubedrill.report import metrics, terminal, verdicts
 from kubedrill.report.results import VERDICTS
 from tests.unit.metrics_labels import problems
 
@@ -229,3 +229,10 @@ def _broken(doc: dict, how: str) -> CollectorRegistry:
 def test_the_label_rules_refuse_a_broken_registry(how, says):
     found = problems(metrics.label_sets(_broken(document(), how)), document())
     assert any(says in line for line in found), found
+
+
+def test_the_summary_names_what_was_not_reported_in_red(tmp_path):
+    said = "could not push the metrics to the Pushgateway http://127.0.0.1:9: refused"
+    lines = terminal.summary([], "0101t000000-abcd", 7, (), tmp_path, verdicts.RunVerdict(15, "harness error"), [said])
+    assert terminal.Line(f"METRICS: {said}", red=True) in lines
+    assert not any("METRICS" in line.text for line in terminal.summary([], "0101t000000-abcd", 7, (), tmp_path))
