@@ -15,7 +15,8 @@ verdict of a run (its worst class) with its exit code. Never from a message's te
                         scenario's fault was injected (a setup that failed, a workload that never
                         deployed: an image missing is not a recovery that failed); and whatever a
                         scenario ended as once its run had lost the drill lock (another drill may
-                        have acted beside it), unless skipped or interrupted
+                        have acted beside it), unless skipped or interrupted; and, for the run, its
+                        metrics not written or pushed (MetricsUnreported, kubedrill.report.metrics)
     interrupted         the run was stopped before the scenario finished
 
 "Before the fault": in setup, or in the test once a deploy phase began and before the fault
