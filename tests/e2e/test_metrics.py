@@ -291,3 +291,24 @@ def test_a_push_that_fails_makes_the_run_a_harness_error_with_a_warning(tmp_path
     assert f"WARNING: could not push the metrics to the Pushgateway {url}" in d.output
     assert f"METRICS: could not push the metrics to the Pushgateway {url}" in d.output   # in the summary
     assert (reports / metrics.FILE).is_file()   # the textfile is written all the same
+
+
+def test_the_count_of_runs_near_the_objective_goes_on_from_what_the_gateway_holds(tmp_path):
+    """Four runs pushed to a real Pushgateway as a drill pushes them (the previous count read from
+    the gateway, then the PUT): near the objective three times (1, 2, 3), then not (0); another
+    cluster's push counts on its own."""
+    gateway = Component("pushgateway", [f"--web.listen-address=127.0.0.1:{(port := free_port())}"], port, tmp_path)
+    try:
+        def run(cluster: str, rto_s: float) -> float:
+            doc = {"run_id": "0101t000000-abcd", "seed": 7, "context": cluster, "scenarios": [
+                {"scenario": "scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod", "verdict": "passed",
+                 "rto_s": rto_s, "objective_s": 2.0, "storage_class": ""}]}
+            before = metrics.previous_streaks(cluster, tmp_path / "unused.prom", gateway.url, 5)
+            metrics.push(gateway.url, metrics.registry(doc, time.time(), 1.0, before), cluster, 5)
+            return metrics.streaks(get(gateway.url + "/metrics").decode(), cluster)[
+                ("scenarios/test_plumbing.py::test_deployment_replaces_a_killed_pod", "")]
+        assert [run("kind-a", 1.9), run("kind-a", 1.7), run("kind-b", 1.8), run("kind-a", 1.61)] == [1, 2, 1, 3]
+        assert run("kind-a", 1.5) == 0     # 75 % of the objective
+        assert run("kind-b", 1.9) == 2
+    finally:
+        gateway.stop()
