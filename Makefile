@@ -23,6 +23,8 @@ STORAGE_CLASS ?=
 # Parallel drills: make drill JOBS=N runs the scenarios in N worker processes (pytest-xdist -n N);
 # those that change nodes run alone, after the others. README: "Parallel drills" says how to choose N.
 JOBS ?= 1
+# make drill PUSHGATEWAY=http://pushgateway:9091: push the run's metrics there (docs/metrics.md)
+PUSHGATEWAY ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -36,7 +38,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=..."
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -64,6 +66,10 @@ cluster: docker venv ## create or reuse the local kind cluster 'kubedrill' (1 co
 helm: ## build helm (HELM_VERSION, from its Go module) into ~/.cache/kubedrill/bin, for experiments' helm targets
 	@cluster/helm.sh
 
+.PHONY: monitoring
+monitoring: ## build the Pushgateway, Prometheus and promtool (pinned, from Go modules) into ~/.cache/kubedrill/bin, for the metrics tests
+	@cluster/monitoring.sh
+
 .PHONY: cluster-delete
 cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
@@ -84,7 +90,7 @@ DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
 	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
 		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(ARGS)
+		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
 
 # --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
 .PHONY: plan
@@ -97,7 +103,7 @@ test-unit: venv ## the project's unit tests (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)
 
 .PHONY: test-e2e
-test-e2e: venv cluster helm ## the project's end-to-end tests on the kind cluster
+test-e2e: venv cluster helm monitoring ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: torture

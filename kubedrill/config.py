@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import random
+import urllib.parse
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -151,6 +152,24 @@ def parse_wait_for_lock(text: str | float | None, default: float) -> float:
         raise UsageError(f"--wait-for-lock: expected a number of seconds from 0 to {WAIT_FOR_LOCK_MAX_S:g}, "
                          f"got {text!r}")
     return value
+
+
+def parse_pushgateway(text: str | None) -> str | None:
+    """--pushgateway URL: a Prometheus Pushgateway, ``http(s)://host[:port][/path]`` or
+    ``host:port`` (http); None when not given."""
+    if text is None:
+        return None
+    url = text if "://" in text else f"http://{text}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = None
+    if (not text.strip() or any(c.isspace() for c in text) or parts is None or not port_ok
+            or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+        raise UsageError(f"--pushgateway: expected http(s)://HOST[:PORT][/PATH] or HOST:PORT, got {text!r}")
+    return text
 
 
 def parse_seed(text: str | int | None) -> int:

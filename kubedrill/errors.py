@@ -164,3 +164,8 @@ class RestoreFailed(RecoveryFailed):
         self.event = event
         self.elapsed_s = elapsed_s
         super().__init__(message)
+
+
+class MetricsUnreported(KubedrillError):
+    """The run's metrics could not be written (reports/metrics.prom) or pushed (--pushgateway):
+    what monitoring shows would not be this run's, so the run is a harness error (never a pass)."""

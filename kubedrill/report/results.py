@@ -199,13 +199,15 @@ def results_document(run_id: str, seed: int, context: str, results: Iterable[Sce
 
 def write_results(path: Path, run_id: str, seed: int, context: str, results: Iterable[ScenarioResult],
                   leaks: Sequence[str] = (), environment: dict | None = None,
-                  storage_classes: dict | None = None) -> None:
+                  storage_classes: dict | None = None) -> dict:
+    """reports/results.json (a temporary file renamed into place); returns what it wrote."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = results_document(run_id, seed, context, results, leaks, environment, storage_classes)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
+    return data
 
 
 def current_verdict(verdict: str) -> str:

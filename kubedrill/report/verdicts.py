@@ -15,7 +15,8 @@ verdict of a run (its worst class) with its exit code. Never from a message's te
                         scenario's fault was injected (a setup that failed, a workload that never
                         deployed: an image missing is not a recovery that failed); and whatever a
                         scenario ended as once its run had lost the drill lock (another drill may
-                        have acted beside it), unless skipped or interrupted
+                        have acted beside it), unless skipped or interrupted; and, for the run, its
+                        metrics not written or pushed (MetricsUnreported, kubedrill.report.metrics)
     interrupted         the run was stopped before the scenario finished
 
 "Before the fault": in setup, or in the test once a deploy phase began and before the fault
@@ -170,11 +171,12 @@ class RunVerdict:
 
 
 def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False,
-           lock_lost: bool = False) -> RunVerdict | None:
+           lock_lost: bool = False, unreported: bool = False) -> RunVerdict | None:
     """The verdict of a run whose scenarios got ``classes``: the worst class and its exit code.
     pytest's own 2-5 (interrupted, internal error, usage error, nothing collected) stand. A leak
-    left behind, the drill lock lost, or a failure pytest saw that no scenario's class shows, is a
-    harness error.
+    left behind, the drill lock lost, metrics that could not be written or pushed (``unreported``:
+    monitoring would show another run's), or a failure pytest saw that no scenario's class shows,
+    is a harness error.
     None when no scenario ran and pytest's status is its own 0 or 1 (not a drill run)."""
     status = int(pytest_status)
     if status in PYTEST_OWN:
@@ -182,7 +184,7 @@ def of_run(classes: Iterable[str], pytest_status: int, leaks: bool = False,
     found = list(classes)
     if not found:
         return None
-    if leaks or lock_lost or (status == PYTEST_FAILED and worst(found) == PASSED):
+    if leaks or lock_lost or unreported or (status == PYTEST_FAILED and worst(found) == PASSED):
         found.append(HARNESS_ERROR)
     verdict = worst(found)
     return RunVerdict(EXIT_CODES[verdict], verdict)

@@ -22,6 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.e2e.processes import stop
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1400,1000"]
@@ -193,12 +195,7 @@ class Browser:
         try:
             self.proc.wait(timeout=30 if ws is not None else 0)
         except subprocess.TimeoutExpired:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc)
         try:  # whatever of the group is left (renderers, utility processes)
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
