@@ -170,6 +170,12 @@ def test_allure_results_carry_environment_categories_labels_and_steps(nights):
     arrange = [s["name"] for c in _containers(first.allure, plumbing["uuid"]) for b in c.get("befores", [])
                for s in b.get("steps", [])]
     assert "arrange: deploying" in arrange, arrange
+    # set-up and tear-down: the scenario's own fixtures, each with a status; kubedrill's phases in them
+    fixtures = _fixtures(first.allure, plumbing["uuid"])
+    assert ("before", "web", "passed", ("arrange: deploying",)) in fixtures, fixtures
+    assert ("after", "drill_scope", "passed", ("teardown: tearing down",)) in fixtures, fixtures
+    for night in nights:
+        assert _fixture_problems(night.allure) == []
     attachments = {a["name"]: a for a in plumbing["attachments"]}
     assert any(n.startswith("recovery timeline (plot)") for n in attachments), attachments
     assert any(n.startswith("recovery timeline: ") and a["type"] == "application/json" for n, a in attachments.items())
@@ -177,6 +183,32 @@ def test_allure_results_carry_environment_categories_labels_and_steps(nights):
     missed = by_name["test_recovery_misses_an_impossible_objective"]
     assert missed["statusDetails"]["message"].startswith("[objective missed] ")
     assert ("verdict", "objective missed") in {(lbl["name"], lbl["value"]) for lbl in missed["labels"]}
+
+
+# what allure-pytest lists of pytest itself and its plugins unless kubedrill tidies it (issue 19)
+INTERNAL_FIXTURES = ("pytestconfig", "remaining_clusters_teardown", "_allure_")
+KNOWN_STATUSES = ("passed", "failed", "broken", "skipped")
+
+
+def _fixtures(path: Path, uuid: str) -> list[tuple]:
+    """(before|after, name, status, step names) of every set-up and tear-down of one result."""
+    return [(kind[:-1], f["name"], f.get("status"), tuple(s["name"] for s in f.get("steps", [])))
+            for c in _containers(path, uuid) for kind in ("befores", "afters") for f in c.get(kind, [])]
+
+
+def _fixture_problems(path: Path) -> list[str]:
+    """Set-ups and tear-downs of a run's Allure results that name pytest's internals or have no
+    known status."""
+    problems = []
+    for f in sorted(path.glob("*-container.json")):
+        for kind in ("befores", "afters"):
+            for fixture in json.loads(f.read_text()).get(kind, []):
+                name, status = fixture.get("name", ""), fixture.get("status")
+                if name.startswith(INTERNAL_FIXTURES) or "<lambda>" in name:
+                    problems.append(f"{f.name}: {kind} {name!r}")
+                if status not in KNOWN_STATUSES:
+                    problems.append(f"{f.name}: {kind} {name!r} has status {status!r}")
+    return problems
 
 
 def _containers(path: Path, uuid: str) -> list[dict]:
