@@ -14,6 +14,7 @@ import pytest
 from fixtures import outcomes
 from kubedrill.report import results as report
 from kubedrill.report import allure as report_allure
+from kubedrill.report import fixtures_shown
 from kubedrill.report import diagnostics as report_diagnostics
 from kubedrill.report import html as report_html
 from kubedrill.report import __main__ as report_cli
@@ -297,13 +298,13 @@ def tidied(named=frozenset()) -> dict[str, tuple[list, list]]:
     from allure_commons.model2 import TestAfterResult, TestBeforeResult, TestResultContainer
 
     def shown(name):
-        return report_allure.fixture_shown(name, name in named, IN_PROJECT[name])
+        return fixtures_shown.fixture_shown(name, name in named, IN_PROJECT[name])
 
     out = {}
     for fixture, (befores, afters) in PLUMBING_FIXTURES.items():
         c = TestResultContainer(befores=[TestBeforeResult(name=n, status=s) for n, s in befores],
                                 afters=[TestAfterResult(name=n, status=s) for n, s in afters])
-        report_allure.tidy_fixtures(c, shown)
+        fixtures_shown.tidy_fixtures(c, shown)
         out[fixture] = ([(b.name, b.status) for b in c.befores], [(a.name, a.status) for a in c.afters])
     return out
 
@@ -327,9 +328,9 @@ def test_set_up_and_tear_down_list_the_scenarios_own_fixtures_with_a_status():
 def test_a_fixture_is_the_projects_when_its_file_is_under_the_root_and_not_installed(tmp_path):
     import _pytest.fixtures
 
-    assert report_allure.defined_in_project(ROOT / "fixtures" / "replicas.py", ROOT)
-    assert not report_allure.defined_in_project(_pytest.fixtures.__file__, ROOT)
+    assert fixtures_shown.defined_in_project(ROOT / "fixtures" / "replicas.py", ROOT)
+    assert not fixtures_shown.defined_in_project(_pytest.fixtures.__file__, ROOT)
     venv = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "pytest_kubernetes" / "plugin.py"
-    assert not report_allure.defined_in_project(venv, tmp_path)   # a virtualenv inside the project
-    assert not report_allure.defined_in_project(ROOT / "fixtures" / "replicas.py", tmp_path)
-    assert not report_allure.defined_in_project(None, ROOT)
+    assert not fixtures_shown.defined_in_project(venv, tmp_path)   # a virtualenv inside the project
+    assert not fixtures_shown.defined_in_project(ROOT / "fixtures" / "replicas.py", tmp_path)
+    assert not fixtures_shown.defined_in_project(None, ROOT)
