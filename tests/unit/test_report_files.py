@@ -23,6 +23,7 @@ from kubedrill.config import Objectives
 from kubedrill.observe.measure import Instant, Recovery, Rpo, Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
+pytest_plugins = ["pytester"]
 
 
 def recovery(rto=2.5) -> Recovery:
@@ -334,3 +335,33 @@ def test_a_fixture_is_the_projects_when_its_file_is_under_the_root_and_not_insta
     assert not fixtures_shown.defined_in_project(venv, tmp_path)   # a virtualenv inside the project
     assert not fixtures_shown.defined_in_project(ROOT / "fixtures" / "replicas.py", tmp_path)
     assert not fixtures_shown.defined_in_project(None, ROOT)
+
+
+def test_allure_pytest_writes_only_the_scenarios_own_fixtures_with_a_status(pytester):
+    """Real allure-pytest on a real pytest run (no cluster): kubedrill's reporting plugin tidies
+    each container it writes."""
+    pytester.makeconftest("""
+        import pytest
+        pytest_plugins = ["fixtures.options", "fixtures.reporting"]
+
+        @pytest.fixture(autouse=True, scope="session")
+        def _private(pytestconfig):
+            yield
+
+        @pytest.fixture
+        def db(request):
+            request.addfinalizer(lambda: None)
+            yield "db"
+    """)
+    pytester.makepyfile(test_x="def test_x(db, tmp_path):\n    assert db == 'db'\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--alluredir", "allure")
+    assert result.ret == 0, result.outlines
+    seen = []
+    for path in sorted((pytester.path / "allure").glob("*-container.json")):
+        c = json.loads(path.read_text())
+        seen += [(kind, f["name"], f.get("status")) for kind in ("befores", "afters") for f in c.get(kind, [])]
+    # db: its set-up, its own tear-down and its lambda finalizer (both titled db); tmp_path: named
+    # by the test; not pytestconfig, tmp_path_factory, _private, remaining_clusters_teardown
+    assert sorted(seen, key=str) == [
+        ("afters", "db", "passed"), ("afters", "db", "passed"), ("afters", "tmp_path", "passed"),
+        ("befores", "db", "passed"), ("befores", "tmp_path", "passed")], seen
