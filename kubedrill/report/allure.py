@@ -13,12 +13,14 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable, Mapping
+from dataclasses import asdict
+from typing import Iterable, Mapping, Sequence
 
 from kubedrill import __version__ as kd_version
 from kubedrill.config import MEASUREMENT
 from kubedrill import pins
 from kubedrill.client import Clients
+from kubedrill.report import plot, trends
 from kubedrill.report import results as kreport
 
 VERDICT_LABEL = "verdict"
@@ -143,34 +145,65 @@ def write_metrics(results_dir: Path, results: Iterable[kreport.ScenarioResult]) 
 COMPARISON_NAME = "StorageClasses side by side"
 
 
+def write_result(results_dir: Path, name: str, history_id: str, suite: str, feature: str, description: str,
+                 attachments: Iterable[tuple[str, bytes | str, str, str]], now_ms: int | None = None) -> Path:
+    """An Allure result of kubedrill's own (status passed), with its attachments: (title, body,
+    MIME type, file extension) each."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    now_ms = now_ms or int(time.time() * 1000)
+    attached = []
+    for title, body, mime, ext in attachments:
+        source = f"{uuid.uuid4()}-attachment.{ext}"
+        (results_dir / source).write_bytes(body if isinstance(body, bytes) else body.encode())
+        attached.append({"name": title, "source": source, "type": mime})
+    result = {"uuid": str(uuid.uuid4()), "historyId": history_id, "testCaseId": history_id,
+              "name": name, "fullName": history_id, "status": "passed", "stage": "finished",
+              "description": description, "start": now_ms, "stop": now_ms, "attachments": attached,
+              "labels": [{"name": "suite", "value": suite}, {"name": "feature", "value": feature},
+                         {"name": "framework", "value": "kubedrill"}]}
+    path = results_dir / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
 def write_comparison(results_dir: Path, compared: dict | None, now_ms: int | None = None) -> Path | None:
     """The StorageClasses side by side (kubedrill.report.results.comparison), as an Allure result
     of its own in the "storage classes" suite: the table as text, the comparison as JSON. Its
     status is passed; each class's verdict is in the table (and on its own scenario's result)."""
     if not compared:
         return None
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    now_ms = now_ms or int(time.time() * 1000)
-    attachments = []
-    for title, text, mime, ext in (
-            ("StorageClasses side by side (table)", "\n".join(kreport.format_comparison(compared)) + "\n",
-             "text/plain", "txt"),
-            ("StorageClasses side by side (JSON)", json.dumps(compared, indent=2) + "\n", "application/json", "json")):
-        source = f"{uuid.uuid4()}-attachment.{ext}"
-        (results_dir / source).write_text(text)
-        attachments.append({"name": title, "source": source, "type": mime})
     classes = ", ".join(compared["classes"])
-    result = {"uuid": str(uuid.uuid4()), "historyId": "kubedrill.storage_classes", "testCaseId": "kubedrill.storage_classes",
-              "name": COMPARISON_NAME, "fullName": "kubedrill.storage_classes", "status": "passed", "stage": "finished",
-              "description": f"The storage scenarios run once per StorageClass ({classes}): verdict, RTO, RPO, "
-                             "snapshot ready time and restore time of each class.",
-              "start": now_ms, "stop": now_ms, "attachments": attachments,
-              "labels": [{"name": "suite", "value": "storage classes"}, {"name": "feature", "value": "storage"},
-                         {"name": "framework", "value": "kubedrill"}]}
-    path = results_dir / f"{result['uuid']}-result.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    return path
+    return write_result(
+        results_dir, COMPARISON_NAME, "kubedrill.storage_classes", "storage classes", "storage",
+        f"The storage scenarios run once per StorageClass ({classes}): verdict, RTO, RPO, "
+        "snapshot ready time and restore time of each class.",
+        [("StorageClasses side by side (table)", "\n".join(kreport.format_comparison(compared)) + "\n",
+          "text/plain", "txt"),
+         ("StorageClasses side by side (JSON)", json.dumps(compared, indent=2) + "\n", "application/json", "json")],
+        now_ms)
+
+
+TRENDS_NAME = "RTO and RPO over runs"
+
+
+def write_trends(results_dir: Path, series: Sequence[trends.Series], history: Path,
+                 now_ms: int | None = None) -> Path | None:
+    """Each scenario's RTO and RPO over the runs of the history (kubedrill.report.trends), as an
+    Allure result of its own in the "trends" suite: one plot per scenario that measured something,
+    and the series as JSON. None when no scenario measured anything."""
+    measured = [s for s in series if s.measured]
+    if not measured:
+        return None
+    runs = measured[0].runs
+    return write_result(
+        results_dir, TRENDS_NAME, "kubedrill.trends", "trends", "trends",
+        f"RTO and RPO of each scenario over the last {len(runs)} run{'s' if len(runs) != 1 else ''} "
+        f"({runs[0]} to {runs[-1]}), each with its objective; from {history}.",
+        [(f"{s.scenario}: RTO and RPO over runs", plot.trend_png(s), "image/png", "png") for s in measured]
+        + [("RTO and RPO over runs (JSON)", json.dumps([asdict(s) for s in measured], indent=2) + "\n",
+            "application/json", "json")],
+        now_ms)
 
 
 # --- the environment -------------------------------------------------------------------------

@@ -7,6 +7,11 @@
 - History: reports/history/allure-history.jsonl. Every build appends one point, so the report's
   trend and each scenario's history show run after run (RTO, RPO, availability are metrics).
   ``make clean`` leaves it alone; delete the file to start the history over.
+- Trends: reports/results.json is added to reports/history/results-history.jsonl (beside the
+  Allure history; one line per run id, the last ``trends.TREND_RUNS`` runs), and each scenario's
+  RTO and RPO over those runs, with the objective, is drawn into the result "RTO and RPO over
+  runs" (suite "trends"). It is written into a directory of its own that ``allure generate``
+  reads beside the run's results, which stay as the run wrote them.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubedrill.report import allure as report_allure
+from kubedrill.report import trends
 from kubedrill.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +42,9 @@ class HtmlReport:
     output: Path
     history: Path
     points: int          # history points after this build
+    trend: Path          # the results history (trends.HISTORY_NAME) beside the Allure history
+    trend_runs: int      # runs in it after this build
+    trend_problem: str | None = None   # why this run is not in it (results.json missing or invalid)
 
 
 def pinned_version(root: Path = ROOT) -> str:
@@ -84,9 +94,40 @@ def history_points(history: Path) -> int:
         return 0
 
 
+def allure_run_id(results: Path) -> str | None:
+    """The run id kubedrill wrote into the Allure results' environment.properties (None: none)."""
+    try:
+        lines = (Path(results) / "environment.properties").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((line.split("=", 1)[1] for line in lines if line.startswith("run_id=")), None)
+
+
+def update_trend(results_json: Path | None, results: Path, trend: Path, limit: int,
+                 log=print) -> tuple[list[dict], str | None]:
+    """The results history with this run added: (its runs, why this run is not in it, or None)."""
+    warn = lambda line: log(f"kubedrill: {line}")  # noqa: E731
+    if results_json is None:
+        return trends.read_history(trend, warn), None
+    try:
+        record = trends.read_run(results_json)
+        allure_run = allure_run_id(results)
+        if allure_run is not None and allure_run != record["run_id"]:
+            raise UsageError(f"{results_json} is of run {record['run_id']}, the Allure results in {results} "
+                             f"of run {allure_run}")
+        records = trends.appended(trends.read_history(trend, warn), record, limit)
+        trends.write_history(trend, records)
+        return records, None
+    except UsageError as exc:
+        return trends.read_history(trend, warn), f"{exc}; the RTO/RPO trend leaves this run out"
+
+
 def build(results: Path, output: Path, history: Path, name: str = "kubedrill", root: Path = ROOT,
-          history_limit: int | None = None, log=print) -> HtmlReport:
-    """Build the HTML report; raises UsageError with one clear line when it cannot."""
+          history_limit: int | None = None, log=print, results_json: Path | None = None,
+          trend_limit: int = trends.TREND_RUNS) -> HtmlReport:
+    """Build the HTML report; raises UsageError with one clear line when it cannot. A results.json
+    that is missing or invalid does not stop it: the report is built, its trend without this run,
+    and ``trend_problem`` says why."""
     results, output, history = Path(results).resolve(), Path(output).resolve(), Path(history).resolve()
     if not results.is_dir() or not any(results.glob("*-result.json")):
         raise UsageError(f"no Allure results in {results}: run the drill first (make drill)")
@@ -94,24 +135,29 @@ def build(results: Path, output: Path, history: Path, name: str = "kubedrill", r
         report_allure.write_categories(results)  # results from before kubedrill wrote it
     cli = ensure_allure(root, log)
     history.parent.mkdir(parents=True, exist_ok=True)
+    trend = history.parent / trends.HISTORY_NAME
+    records, trend_problem = update_trend(results_json, results, trend, trend_limit, log)
     if output.exists():
         shutil.rmtree(output)  # a fresh report each time; the history file lives outside it
     config = history.parent / "allurerc.json"
     config.write_text(json.dumps(report_allure.allurerc(name, output, history, history_limit), indent=2) + "\n")
-    cmd = [shutil.which("node") or "node", str(cli), "generate", str(results), "--config", str(config),
-           "--output", str(output)]
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
-    try:
-        proc = subprocess.run(cmd, cwd=history.parent, capture_output=True, text=True, env=env,
-                              timeout=GENERATE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"allure generate did not finish within {GENERATE_TIMEOUT_S}s") from None
+    with tempfile.TemporaryDirectory(prefix="kubedrill-trends-") as extra:
+        # the trend result in a directory of its own: the run's results stay as the run wrote them
+        report_allure.write_trends(Path(extra), trends.series(records), trend)
+        cmd = [shutil.which("node") or "node", str(cli), "generate", str(results), extra, "--config", str(config),
+               "--output", str(output)]
+        try:
+            proc = subprocess.run(cmd, cwd=history.parent, capture_output=True, text=True, env=env,
+                                  timeout=GENERATE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"allure generate did not finish within {GENERATE_TIMEOUT_S}s") from None
     index = output / "index.html"
     if proc.returncode != 0 or not index.is_file():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
         raise UsageError("allure generate failed: " + (" | ".join(tail) or f"exit {proc.returncode}"))
     index.write_text(without_analytics(index.read_text()))
-    return HtmlReport(index, output, history, history_points(history))
+    return HtmlReport(index, output, history, history_points(history), trend, len(records), trend_problem)
 
 
 _ANALYTICS = re.compile(r"\s*<script async src=\"https://www\.googletagmanager\.com/gtag/js[^\"]*\"></script>"
@@ -131,14 +177,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history", default="reports/history/allure-history.jsonl",
                    help="history file kept across runs (default: %(default)s)")
     p.add_argument("--history-limit", type=int, default=None, help="keep at most this many runs of history")
+    p.add_argument("--results-json", default="reports/results.json",
+                   help="the run's results, added to the RTO/RPO trend (default: %(default)s)")
+    p.add_argument("--trend-limit", type=_positive, default=trends.TREND_RUNS,
+                   help="runs the RTO/RPO trend keeps (default: %(default)s)")
     p.add_argument("--name", default="kubedrill", help="report title (default: %(default)s)")
     args = p.parse_args(argv)
     try:
         rep = build(Path(args.results), Path(args.output), Path(args.history), args.name,
-                    history_limit=args.history_limit)
+                    history_limit=args.history_limit, results_json=Path(args.results_json),
+                    trend_limit=args.trend_limit)
     except UsageError as exc:
         print(f"kubedrill: {exc}", file=sys.stderr)
         return 1
     print(f"kubedrill: HTML report in {rep.index} (history: {rep.points} run{'s' if rep.points != 1 else ''}, "
-          f"{rep.history}); open it with: npx allure open {rep.output}  (or any static web server)")
+          f"{rep.history}; RTO/RPO trend: {rep.trend_runs} run{'s' if rep.trend_runs != 1 else ''}, {rep.trend}); "
+          f"open it with: npx allure open {rep.output}  (or any static web server)")
+    if rep.trend_problem:
+        print(f"kubedrill: {rep.trend_problem}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs, at least 1, not {text!r}")
+    return value

@@ -1,9 +1,14 @@
-"""The recovery timeline as a PNG: each mark (fault, first NotReady, replacement scheduled, Ready,
-data verified ...) on one time axis, RTO shaded, the objective drawn when there is one."""
+"""The report's plots as PNGs: the recovery timeline (each mark: fault, first NotReady,
+replacement scheduled, Ready, data verified ... on one time axis, RTO shaded, the objective drawn
+when there is one) and a scenario's trend over runs (RTO and RPO, the objective as a step line)."""
 
 from __future__ import annotations
 
 import io
+import math
+from typing import Sequence
+
+from kubedrill.report.trends import Series, chart
 
 # the stages the issue names, in the order they happen; anything else gets the next colour
 _COLOURS = {"fault": "#d62728", "first NotReady": "#ff7f0e", "replacement scheduled": "#9467bd",
@@ -11,16 +16,27 @@ _COLOURS = {"fault": "#d62728", "first NotReady": "#ff7f0e", "replacement schedu
 _OTHER = ("#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
-def timeline_png(recovery: dict, objective_s: float | None = None, title: str = "") -> bytes:
-    """PNG bytes of one recovery (``Recovery.as_dict()``: description, rto_s, timeline)."""
+def _figure(width: float, height: float):
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _png(fig) -> bytes:
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def timeline_png(recovery: dict, objective_s: float | None = None, title: str = "") -> bytes:
+    """PNG bytes of one recovery (``Recovery.as_dict()``: description, rto_s, timeline)."""
     marks = list((recovery.get("timeline") or {}).get("marks") or [])
     rto = recovery.get("rto_s")
-    fig = Figure(figsize=(8.0, 1.6 + 0.32 * max(1, len(marks))), dpi=100)
+    fig = _figure(8.0, 1.6 + 0.32 * max(1, len(marks)))
     ax = fig.add_subplot(1, 1, 1)
     end = max([m["t_s"] for m in marks] + [rto or 0.0, objective_s or 0.0, 0.001])
     if rto is not None:
@@ -48,7 +64,47 @@ def timeline_png(recovery: dict, objective_s: float | None = None, title: str = 
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return _png(fig)
+
+
+# a run's point: its verdict's colour (a missed objective stands out), the others grey
+_VERDICT_COLOURS = {"passed": "#2ca02c", "objective missed": "#d62728"}
+_MAX_TICKS = 12
+
+
+def _nan(values: Sequence[float | None]) -> list[float]:
+    return [math.nan if v is None else v for v in values]
+
+
+def trend_png(series: Series) -> bytes:
+    """PNG bytes of one scenario over runs (``trends.chart``): one panel per quantity measured
+    (RTO, RPO), the values run by run and the objective as a step line; a run that measured
+    nothing leaves a gap."""
+    panels = chart(series)
+    fig = _figure(8.0, 0.6 + 2.2 * max(1, len(panels)))
+    x = list(range(len(series.runs)))
+    step = max(1, math.ceil(len(x) / _MAX_TICKS))
+    for i, panel in enumerate(panels or [None], 1):
+        ax = fig.add_subplot(len(panels) or 1, 1, i)
+        if panel is None:
+            ax.text(0.5, 0.5, "nothing measured in these runs", ha="center", va="center", transform=ax.transAxes)
+        else:
+            ax.plot(x, _nan(panel.values), color="#1f77b4", linewidth=1.2, label=f"{panel.title} ({panel.unit})")
+            colours = [_VERDICT_COLOURS.get(v or "", "#7f7f7f") for v in series.verdicts]
+            ax.scatter(x, _nan(panel.values), c=colours, s=18, zorder=3)
+            if any(v is not None for v in panel.objective):
+                # one step per run, across the run's whole slot
+                ax.stairs(_nan(panel.objective), [i - 0.5 for i in range(len(x) + 1)], baseline=None,
+                          color="#d62728", linestyle="--", linewidth=1, label=panel.objective_name)
+            ax.set_ylabel(f"{panel.title} ({panel.unit})")
+            top = max([v for v in panel.values + panel.objective if v is not None] + [0.0])
+            ax.set_ylim(0, top * 1.2 or 1.0)
+            ax.legend(loc="best", fontsize=8, frameon=False)
+        ax.set_xlim(-0.5, max(0.5, len(x) - 0.5))
+        ax.set_xticks(x[::step])
+        ax.set_xticklabels(series.runs[::step], rotation=30, ha="right", fontsize=7)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.axes[0].set_title(f"{series.scenario}\nover {len(x)} run{'s' if len(x) != 1 else ''} "
+                          "(points: green passed, red objective missed, grey another verdict)", fontsize=9, loc="left")
+    return _png(fig)

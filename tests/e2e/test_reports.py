@@ -10,6 +10,7 @@ from a local web server.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +24,8 @@ import pytest
 from kubedrill import defaults, guard
 from kubedrill.report import results as kreport
 from kubedrill.report import diagnostics as report_diagnostics
+from kubedrill.report import trends
+from kubedrill.report.allure import TRENDS_NAME as TRENDS
 from kubedrill.wait import ApiSource, Check, wait_for
 from tests.e2e import browser as kbrowser
 from tests.e2e.conftest import ROOT, Drill
@@ -72,15 +75,21 @@ def _run_in_turn(clients, tmp: Path, args: list[str]) -> tuple[Drill, int]:
             return d, rc
 
 
+def _build(base: Path, tmp: Path, output: Path | None = None) -> subprocess.CompletedProcess:
+    """`make report` of one run: the HTML report, the Allure history and the RTO/RPO trend."""
+    return subprocess.run(
+        [sys.executable, "-m", "kubedrill.report", "html", "--results", str(tmp / "allure"),
+         "--output", str(output or base / "html"), "--history", str(base / "history" / "allure-history.jsonl"),
+         "--results-json", str(tmp / "reports" / "results.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
 def _night(clients, base: Path, name: str, *args: str) -> Night:
     tmp = base / name
     tmp.mkdir()
     d, rc = _run_in_turn(clients, tmp, list(args))
     tmp = d.tmp
-    build = subprocess.run(
-        [sys.executable, "-m", "kubedrill.report", "html", "--results", str(tmp / "allure"),
-         "--output", str(base / "html"), "--history", str(base / "history" / "allure-history.jsonl")],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+    build = _build(base, tmp)
     path = tmp / "reports" / "results.json"
     if not path.is_file():
         pytest.fail(f"the drill run wrote no results.json (exit {rc}):\n{d.output[-4000:]}")
@@ -170,6 +179,12 @@ def test_allure_results_carry_environment_categories_labels_and_steps(nights):
     arrange = [s["name"] for c in _containers(first.allure, plumbing["uuid"]) for b in c.get("befores", [])
                for s in b.get("steps", [])]
     assert "arrange: deploying" in arrange, arrange
+    # set-up and tear-down: the scenario's own fixtures, each with a status; kubedrill's phases in them
+    fixtures = _fixtures(first.allure, plumbing["uuid"])
+    assert ("before", "web", "passed", ("arrange: deploying",)) in fixtures, fixtures
+    assert ("after", "drill_scope", "passed", ("teardown: tearing down",)) in fixtures, fixtures
+    for night in nights:
+        assert _fixture_problems(night.allure) == []
     attachments = {a["name"]: a for a in plumbing["attachments"]}
     assert any(n.startswith("recovery timeline (plot)") for n in attachments), attachments
     assert any(n.startswith("recovery timeline: ") and a["type"] == "application/json" for n, a in attachments.items())
@@ -177,6 +192,32 @@ def test_allure_results_carry_environment_categories_labels_and_steps(nights):
     missed = by_name["test_recovery_misses_an_impossible_objective"]
     assert missed["statusDetails"]["message"].startswith("[objective missed] ")
     assert ("verdict", "objective missed") in {(lbl["name"], lbl["value"]) for lbl in missed["labels"]}
+
+
+# what allure-pytest lists of pytest itself and its plugins unless kubedrill tidies it (issue 19)
+INTERNAL_FIXTURES = ("pytestconfig", "remaining_clusters_teardown", "_allure_")
+KNOWN_STATUSES = ("passed", "failed", "broken", "skipped")
+
+
+def _fixtures(path: Path, uuid: str) -> list[tuple]:
+    """(before|after, name, status, step names) of every set-up and tear-down of one result."""
+    return [(kind[:-1], f["name"], f.get("status"), tuple(s["name"] for s in f.get("steps", [])))
+            for c in _containers(path, uuid) for kind in ("befores", "afters") for f in c.get(kind, [])]
+
+
+def _fixture_problems(path: Path) -> list[str]:
+    """Set-ups and tear-downs of a run's Allure results that name pytest's internals or have no
+    known status."""
+    problems = []
+    for f in sorted(path.glob("*-container.json")):
+        for kind in ("befores", "afters"):
+            for fixture in json.loads(f.read_text()).get(kind, []):
+                name, status = fixture.get("name", ""), fixture.get("status")
+                if name.startswith(INTERNAL_FIXTURES) or "<lambda>" in name:
+                    problems.append(f"{f.name}: {kind} {name!r}")
+                if status not in KNOWN_STATUSES:
+                    problems.append(f"{f.name}: {kind} {name!r} has status {status!r}")
+    return problems
 
 
 def _containers(path: Path, uuid: str) -> list[dict]:
@@ -244,6 +285,30 @@ def test_two_runs_give_a_history_of_two_points(nights):
                                     abs=1e-3)
 
 
+def _row(night: Night, scenario: str) -> dict:
+    return next(r for r in night.results["scenarios"] if r["scenario"] == scenario)
+
+
+def test_the_rto_trend_holds_each_night_once_with_its_objective(nights, tmp_path):
+    first, second = nights
+    assert "RTO/RPO trend: 2 runs," in second.build.stdout, second.build.stdout + second.build.stderr
+    # make report again for the second night (on a copy: Allure's own history would count it twice,
+    # and the browser test reads it): it is in the trend once
+    again_dir = tmp_path / "again"
+    shutil.copytree(Path(second.html).parent / "history", again_dir / "history")
+    again = _build(again_dir, second.drill.tmp)
+    trend = again_dir / "history" / trends.HISTORY_NAME
+    assert again.returncode == 0 and "RTO/RPO trend: 2 runs," in again.stdout, again.stdout + again.stderr
+    history = trends.read_history(trend)
+    assert [r["run_id"] for r in history] == [first.results["run_id"], second.results["run_id"]]
+    by_name = {s.scenario: s for s in trends.series(history)}
+    plumbing = by_name[PLUMBING]
+    assert plumbing.rto_s == (_row(first, PLUMBING)["rto_s"], _row(second, PLUMBING)["rto_s"])
+    held_to = defaults.OBJECTIVES["pod_kill_rto_s"]
+    assert plumbing.rto_objective_s == (held_to, held_to) and plumbing.verdicts == ("passed", "passed")
+    assert by_name[MISSED].verdicts == ("objective missed", None) and by_name[MISSED].rto_objective_s[0] == 0.0001
+
+
 @pytest.fixture(scope="module")
 def chromium():
     try:
@@ -275,13 +340,14 @@ def test_the_html_report_in_a_browser(nights, chromium):
     first, second = nights
     with kbrowser.StaticServer(first.html) as srv, kbrowser.Browser(chromium) as b:
         b.navigate(srv.url + "index.html")
-        leaves = _leaves(b, 4)
-        # every scenario of the run, with its status
+        leaves = _leaves(b, 5)
+        # every scenario of the run, with its status, and the RTO/RPO trend
         assert {t: s for t, (s, _) in leaves.items()} == {
             "test_deployment_replaces_a_killed_pod": "passed",
             "test_recovery_misses_an_impossible_objective": "failed",
             "test_data_is_lost_on_purpose": "failed",   # the workload failed (a harness error: broken)
             "test_skipped_with_a_reason": "skipped",
+            TRENDS: "passed",
         }, leaves
         page = b.text()
         assert "kubernetes" in page and first.results["run_id"] in page  # environment.properties
@@ -300,11 +366,20 @@ def test_the_html_report_in_a_browser(nights, chromium):
             "(() => { const i = [...document.querySelectorAll('img')].find(i => i.complete && i.naturalWidth > 0);"
             " return i ? [i.naturalWidth, i.naturalHeight] : null; })()", "the timeline image to load")
         assert width > 0 and height > 0
-    # the second night's report: the scenario's history holds the first night
+    # the second night's report: the scenario's history holds the first night; the trend plots both
     with kbrowser.StaticServer(second.html) as srv, kbrowser.Browser(chromium) as b:
         b.navigate(srv.url + "index.html")
-        leaves = _leaves(b, 1)
-        assert set(leaves) == {"test_deployment_replaces_a_killed_pod"}
+        leaves = _leaves(b, 2)
+        assert set(leaves) == {"test_deployment_replaces_a_killed_pod", TRENDS}
+        b.navigate(srv.url + "index.html#" + leaves[TRENDS][1])
+        plot = f"{PLUMBING}: RTO and RPO over runs"
+        b.wait_for(f"[...document.querySelectorAll('button')].some(e => e.innerText.includes({plot!r}))",
+                   "the plumbing scenario's trend plot")
+        b.evaluate(f"[...document.querySelectorAll('button')].find(e => e.innerText.includes({plot!r})).click()")
+        width, height = b.wait_for(
+            "(() => { const i = [...document.querySelectorAll('img')].find(i => i.complete && i.naturalWidth > 0);"
+            " return i ? [i.naturalWidth, i.naturalHeight] : null; })()", "the trend plot to load")
+        assert width == 800 and height > 200
         b.navigate(srv.url + "index.html#" + leaves["test_deployment_replaces_a_killed_pod"][1])
         b.wait_for("[...document.querySelectorAll('button')].some(e => /^History\\s*1$/.test(e.innerText.trim()))",
                    "one earlier run in the scenario's history")

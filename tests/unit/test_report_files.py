@@ -14,6 +14,7 @@ import pytest
 from fixtures import outcomes
 from kubedrill.report import results as report
 from kubedrill.report import allure as report_allure
+from kubedrill.report import fixtures_shown
 from kubedrill.report import diagnostics as report_diagnostics
 from kubedrill.report import html as report_html
 from kubedrill.report import __main__ as report_cli
@@ -22,6 +23,7 @@ from kubedrill.config import Objectives
 from kubedrill.observe.measure import Instant, Recovery, Rpo, Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
+pytest_plugins = ["pytester"]
 
 
 def recovery(rto=2.5) -> Recovery:
@@ -271,3 +273,95 @@ def test_without_results_the_html_report_says_what_to_do(tmp_path, capsys):
                         "--history", str(tmp_path / "h.jsonl")]) == 1
     assert "no Allure results in" in capsys.readouterr().err
     assert report_cli.main(["bogus"]) == 2
+
+
+# what allure-pytest 2.16 wrote for scenarios/test_plumbing.py before kubedrill tidied it: one
+# container per fixture, (befores, afters) as (name, status)
+PLUMBING_FIXTURES = {
+    "faults": ([("faults", "passed")], [("faults::<lambda>", None)]),
+    "pytestconfig": ([("pytestconfig", "passed")], [("pytestconfig::<lambda>", None)]),
+    "remaining_clusters_teardown": ([("remaining_clusters_teardown", "passed")],
+                                    [("remaining_clusters_teardown::1", "passed"),
+                                     ("remaining_clusters_teardown::<lambda>", None)]),
+    "_allure_phase_steps": ([("_allure_phase_steps", "passed")],
+                            [("_allure_phase_steps::1", "passed"), ("_allure_phase_steps::<lambda>", None)]),
+    "drill_scope": ([("drill_scope", "passed")], [("drill_scope::1", "passed"), ("drill_scope::<lambda>", None)]),
+    "web": ([("web", "passed")], [("web::<lambda>", None)]),
+    "k8s": ([("k8s", "passed")], [("k8s::1", "failed"), ("k8s::<lambda>", None)]),
+    "team_db": ([("team_db", "broken")], [("team_db::close_pool", "passed"), ("team_db::<lambda>", "passed"),
+                                          ("team_db::<lambda>", None)]),
+}
+IN_PROJECT = {"faults": True, "pytestconfig": False, "remaining_clusters_teardown": False,
+              "_allure_phase_steps": True, "drill_scope": True, "web": True, "k8s": False, "team_db": True}
+
+
+def tidied(named=frozenset()) -> dict[str, tuple[list, list]]:
+    from allure_commons.model2 import TestAfterResult, TestBeforeResult, TestResultContainer
+
+    def shown(name):
+        return fixtures_shown.fixture_shown(name, name in named, IN_PROJECT[name])
+
+    out = {}
+    for fixture, (befores, afters) in PLUMBING_FIXTURES.items():
+        c = TestResultContainer(befores=[TestBeforeResult(name=n, status=s) for n, s in befores],
+                                afters=[TestAfterResult(name=n, status=s) for n, s in afters])
+        fixtures_shown.tidy_fixtures(c, shown)
+        out[fixture] = ([(b.name, b.status) for b in c.befores], [(a.name, a.status) for a in c.afters])
+    return out
+
+
+def test_set_up_and_tear_down_list_the_scenarios_own_fixtures_with_a_status():
+    assert tidied() == {
+        "faults": ([("faults", "passed")], []),
+        "pytestconfig": ([], []),                   # pytest's
+        "remaining_clusters_teardown": ([], []),    # pytest-kubernetes'
+        "_allure_phase_steps": ([], []),            # kubedrill's, private
+        "drill_scope": ([("drill_scope", "passed")], [("drill_scope", "passed")]),
+        "web": ([("web", "passed")], []),
+        "k8s": ([], []),
+        # a team's fixture: its failed set-up, a named finalizer and its own lambda (finished) stay
+        "team_db": ([("team_db", "broken")], [("team_db::close_pool", "passed"), ("team_db", "passed")]),
+    }
+    # a plugin's fixture the scenario names itself is its own: shown, with its tear-down's status
+    assert tidied(named={"k8s"})["k8s"] == ([("k8s", "passed")], [("k8s", "failed")])
+
+
+def test_a_fixture_is_the_projects_when_its_file_is_under_the_root_and_not_installed(tmp_path):
+    import _pytest.fixtures
+
+    assert fixtures_shown.defined_in_project(ROOT / "fixtures" / "replicas.py", ROOT)
+    assert not fixtures_shown.defined_in_project(_pytest.fixtures.__file__, ROOT)
+    venv = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "pytest_kubernetes" / "plugin.py"
+    assert not fixtures_shown.defined_in_project(venv, tmp_path)   # a virtualenv inside the project
+    assert not fixtures_shown.defined_in_project(ROOT / "fixtures" / "replicas.py", tmp_path)
+    assert not fixtures_shown.defined_in_project(None, ROOT)
+
+
+def test_allure_pytest_writes_only_the_scenarios_own_fixtures_with_a_status(pytester):
+    """Real allure-pytest on a real pytest run (no cluster): kubedrill's reporting plugin tidies
+    each container it writes."""
+    pytester.makeconftest("""
+        import pytest
+        pytest_plugins = ["fixtures.options", "fixtures.reporting"]
+
+        @pytest.fixture(autouse=True, scope="session")
+        def _private(pytestconfig):
+            yield
+
+        @pytest.fixture
+        def db(request):
+            request.addfinalizer(lambda: None)
+            yield "db"
+    """)
+    pytester.makepyfile(test_x="def test_x(db, tmp_path):\n    assert db == 'db'\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--alluredir", "allure")
+    assert result.ret == 0, result.outlines
+    seen = []
+    for path in sorted((pytester.path / "allure").glob("*-container.json")):
+        c = json.loads(path.read_text())
+        seen += [(kind, f["name"], f.get("status")) for kind in ("befores", "afters") for f in c.get(kind, [])]
+    # db: its set-up, its own tear-down and its lambda finalizer (both titled db); tmp_path: named
+    # by the test; not pytestconfig, tmp_path_factory, _private, remaining_clusters_teardown
+    assert sorted(seen, key=str) == [
+        ("afters", "db", "passed"), ("afters", "db", "passed"), ("afters", "tmp_path", "passed"),
+        ("befores", "db", "passed"), ("befores", "tmp_path", "passed")], seen
