@@ -111,16 +111,23 @@ def claim_source(clients, namespace: str, name: str) -> ApiSource:
                      field_selector=f"metadata.name={name}")
 
 
-def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: float,
-                           progress: Progress | None = None) -> None:
-    """Delete the claims matching ``selector`` (a StatefulSet's) and wait until their volumes
-    are gone: no PV is left behind by a run."""
+def delete_claims(clients, namespace: str, selector: str) -> set[str]:
+    """Delete the claims matching ``selector`` (a StatefulSet's), their volumes switched to the
+    Delete reclaim policy first; the names of the volumes provisioned for them, which the cluster
+    deletes once their pods are gone (a namespace's deletion waits for them: k8s.namespaces)."""
     found = list_claims(clients, namespace, selector)
     # only the volumes provisioned for these claims: a pre-made volume that bound one is not ours
     names = {c.volume_name for c in found if c.volume_name and provisioned_for(c.volume_name, c.uid)}
     reclaim_with_delete(clients, namespace, {c.uid for c in found})
     for c in found:
         delete_claim(clients, namespace, c.name)
+    return names
+
+
+def delete_claims_and_wait(clients, namespace: str, selector: str, timeout_s: float,
+                           progress: Progress | None = None) -> None:
+    """Delete the claims matching ``selector`` and wait until their volumes are gone."""
+    names = delete_claims(clients, namespace, selector)
     if not names:
         return
 

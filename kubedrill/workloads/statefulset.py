@@ -248,8 +248,10 @@ def create(scope: Scope, name: str = "db", replicas: int = 3, volume: str = "per
         body = statefulsets.manifest(name, labels, replicas, spec, selector, name, templates, pod_management_policy)
         if templates:
             # registered before the create on purpose: it must run after the StatefulSet's delete
-            s.cleanups.defer(f"delete the claims of statefulset {ns}/{name} and wait for their volumes",
-                             lambda: claims.delete_claims_and_wait(c, ns, selector_string(selector), s.timeouts.delete_s, s.progress))
+            # their volumes go once the pods have: awaited with the namespace (not here: nothing
+            # is measured on them any more), by a scenario that runs alone and at the session's end
+            s.cleanups.defer(f"delete the claims of statefulset {ns}/{name}",
+                             lambda: claims.delete_claims(c, ns, selector_string(selector)))
         statefulsets.create(c, ns, body)
         s.cleanups.defer(f"delete statefulset {ns}/{name}", lambda: statefulsets.delete(c, ns, name))
         handle = StatefulSet(s, name, selector, replicas, volume)
@@ -272,8 +274,7 @@ def create_node_local(scope: Scope, name: str = "db", volume: str = "pvc",
         body = statefulsets.manifest(name, labels, 1, db_pod_spec(volume, toleration_s), selector, name, templates)
         # the claims (and their node-local PVs) go after the StatefulSet, before the namespace
         scope.cleanups.defer(f"delete the claims of statefulset {scope.namespace}/{name}",
-                             lambda: claims.delete_claims_and_wait(scope.clients, scope.namespace, selector_string(selector),
-                                                                   scope.timeouts.delete_s, scope.progress))
+                             lambda: claims.delete_claims(scope.clients, scope.namespace, selector_string(selector)))
         statefulsets.create(scope.clients, scope.namespace, body)
         scope.cleanups.defer(f"delete statefulset {scope.namespace}/{name}",
                              lambda: statefulsets.delete(scope.clients, scope.namespace, name))
