@@ -35,10 +35,13 @@ def summarise(out: Path) -> str:
     failed: dict[int, int] = defaultdict(int)
     rtos: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     objective: dict[str, float] = {}
+    others: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))   # verdicts but passed
     jobs_seen = sorted(int(d.name.split("-")[1]) for d in out.glob("jobs-*"))
     for jobs in jobs_seen:
         for d in sorted((out / f"jobs-{jobs}").glob("run-*")):
-            meta = json.loads((d / "run.json").read_text()) if (d / "run.json").exists() else {}
+            if not (d / "run.json").exists():
+                continue   # under way
+            meta = json.loads((d / "run.json").read_text())
             if meta.get("rc") != 0 or not meta.get("nodes_ok"):
                 failed[jobs] += 1
             if meta.get("seconds") is not None:
@@ -47,6 +50,8 @@ def summarise(out: Path) -> str:
                 continue
             for row in json.loads((d / "results.json").read_text())["scenarios"]:
                 sid = row["scenario"].replace("scenarios/", "")
+                if row["verdict"] != "passed":
+                    others[sid][jobs].append(row["verdict"])
                 if row["verdict"] in MEASURED and row.get("rto_s") is not None:
                     rtos[sid][jobs].append(float(row["rto_s"]))
                 if row.get("objective_s") is not None:
@@ -61,7 +66,8 @@ def summarise(out: Path) -> str:
         lines.append(f"| {jobs} | {len(w)} | {failed[jobs]} | {med:.0f} [{min(w):.0f}-{max(w):.0f}] | {ratio} |"
                      if w else f"| {jobs} | 0 | {failed[jobs]} | - | - |")
     head = " | ".join(f"JOBS={j} median / p95" for j in jobs_seen)
-    lines += ["", f"| scenario | objective | {head} | every p95 within |", "|---|---|" + "---|" * len(jobs_seen) + "---|"]
+    lines += ["", f"| scenario | objective | {head} | every p95 within | other verdicts |",
+              "|---|---|" + "---|" * len(jobs_seen) + "---|---|"]
     for sid in sorted(rtos):
         cells, within = [], True
         for jobs in jobs_seen:
@@ -74,7 +80,8 @@ def summarise(out: Path) -> str:
             else:
                 cells.append("-")
         obj = f"{objective[sid]:g}" if sid in objective else "-"
-        lines.append(f"| {sid} | {obj} | " + " | ".join(cells) + f" | {'yes' if within else 'NO'} |")
+        other = "; ".join(f"JOBS={j}: " + ", ".join(others[sid][j]) for j in jobs_seen if others[sid].get(j)) or "-"
+        lines.append(f"| {sid} | {obj} | " + " | ".join(cells) + f" | {'yes' if within else 'NO'} | {other} |")
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 PHASE = re.compile(r"^(?:\[(gw\d+)\] )?kubedrill: \[([^\]]+)\] phase (.+?): (start|end|FAILED)(?: \(([\d.]+)s\))?$")
-WALL = re.compile(r"in ([\d.]+)s(?: \(|\s*=)")
+WALL = re.compile(r"^=+ .* in ([\d.]+)s(?: \(.*\))? =+$", re.M)   # pytest's last line
 TITLES = ("deploying", "injecting the fault", "waiting for recovery", "verifying", "tearing down")
 
 
@@ -38,7 +38,7 @@ def sums(text: str) -> tuple[dict[str, float], float | None]:
             open_[key].pop()
         if title not in open_[key] and took is not None:
             total[title] += float(took)
-    walls = [float(x) for x in WALL.findall(text.splitlines()[-1] if text.strip() else "")]
+    walls = [float(x) for x in WALL.findall(text)]
     return dict(total), walls[-1] if walls else None
 
 
