@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from fixtures.parallel import AloneLastScheduling, namespace_number, read_alone, row_from_dict, row_to_dict, write_alone
+from fixtures.parallel import (AloneLastScheduling, exited, namespace_number, read_alone, row_from_dict, row_to_dict,
+                               write_alone)
 from kubedrill import journal as kjournal
 from kubedrill.errors import LockLost
 from kubedrill.k8s.leases import LeaseInfo
@@ -230,3 +231,23 @@ def test_phase_times_count_a_nested_phase_once():
     assert set(times) == {"deploy", "fault"} and all(v >= 0 for v in times.values())
     run.forget_phases("s")
     assert run.times("s") == {}
+
+
+
+def test_a_lost_worker_is_seen_exited_and_one_still_running_is_killed_first():
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from kubedrill.journalfile import DEAD, liveness
+
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    assert exited(running.pid) is True
+    assert liveness(running.pid, socket.gethostname()) == DEAD   # exited (a zombie until reaped)
+    assert running.wait(timeout=30) == -signal.SIGKILL          # killed, and still its parent's to reap
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    os.waitid(os.P_PID, done.pid, os.WEXITED | os.WNOWAIT)   # it has ended, not yet reaped
+    assert exited(done.pid) is True and done.wait(timeout=30) == 0   # one that ended is not killed
+    assert exited(os.getppid()) is False                              # not a child: liveness decides
