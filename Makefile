@@ -86,17 +86,26 @@ endif
 # a team's experiments may have helm targets: helm is built first (once; cached)
 DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 
+# the kubedrill command (kubedrill/cli.py): `kubedrill drill ARGS` is `python -m pytest scenarios/ ARGS`
+KUBEDRILL := $(VENV)/bin/kubedrill
+
+# the pytest arguments of make drill and make plan, as the shell splits them (tests/unit/test_cli.py
+# reads them back with every variable set)
+DRILL_ARGS = $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+	$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
+	$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
+PLAN_ARGS = $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+	$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
+
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
-		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
+	$(KUBEDRILL) drill $(DRILL_ARGS)
 
-# --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
+# kubedrill plan adds --plan --alluredir= --junitxml= (empty): a plan writes no report, and leaves
+# the last drill's where they are
 .PHONY: plan
 plan: venv ## print what make drill would touch (namespaces, objects, nodes, faults), touching nothing; same variables
-	$(PY) -m pytest scenarios/ --plan --alluredir= --junitxml= $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
+	$(KUBEDRILL) plan $(PLAN_ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)
@@ -117,7 +126,7 @@ test: ## the project's tests: unit, then e2e on a real kind cluster (does all it
 
 .PHONY: report
 report: venv ## build the HTML report (npm allure 3) into reports/html, keeping history
-	@$(PY) -m kubedrill.report html
+	@$(KUBEDRILL) report
 
 # where make clean removes a run's results (the project's tests point it at their own)
 REPORTS ?= reports
@@ -127,10 +136,15 @@ REPORTS ?= reports
 FORCE ?=
 OTHER_HOSTS ?=
 
+CLEAN_ARGS = --reports-dir $(REPORTS) $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts)
+
+# with a virtualenv: kubedrill clean (the journal replayed, then the run's results removed; a
+# virtualenv made before the kubedrill command existed is brought up to date first); without one
+# there is no journal to replay: the same files removed (kubedrill.cli.CLEANED_*)
 .PHONY: clean
 clean: ## undo whatever a crashed run left (fault journal), remove reports/; FORCE=1 forgets undos that fail
-	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts); fi
-	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache
+	@if [ -x $(PY) ]; then $(MAKE) --no-print-directory venv && $(KUBEDRILL) clean $(CLEAN_ARGS); \
+	else rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache; fi
 
 .PHONY: distclean
 distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)
