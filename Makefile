@@ -38,7 +38,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=... ALLOW=... (make gate)"
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -145,6 +145,21 @@ CLEAN_ARGS = --reports-dir $(REPORTS) $(if $(filter-out 0,$(FORCE)),--force) $(i
 clean: ## undo whatever a crashed run left (fault journal), remove reports/; FORCE=1 forgets undos that fail
 	@if [ -x $(PY) ]; then $(MAKE) --no-print-directory venv && $(KUBEDRILL) clean $(CLEAN_ARGS); \
 	else rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache; fi
+
+# make gate ALLOW=CLASS: the worst verdict class a release gate lets through (default passed)
+ALLOW ?= passed
+
+.PHONY: gate
+gate: venv ## a release gate: exit 0 when the last drill's reports/verdict is no worse than ALLOW (passed), else its code
+	@$(KUBEDRILL) gate --reports-dir $(REPORTS) --allow '$(ALLOW)'
+
+.PHONY: summary
+summary: venv ## the last drill's verdict and scenarios as Markdown: appended to the CI job summary (GITHUB_STEP_SUMMARY), else printed
+	@$(KUBEDRILL) summary --reports-dir $(REPORTS)
+
+.PHONY: version
+version: venv ## the versions of kubedrill, the kubernetes client, chaostoolkit-lib and Python
+	@$(KUBEDRILL) version
 
 .PHONY: distclean
 distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)

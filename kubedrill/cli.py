@@ -5,6 +5,8 @@
     kubedrill clean [--project DIR] [--force] [--other-hosts] [--reports-dir DIR]
     kubedrill report [--project DIR] [report options]  the HTML report (python -m kubedrill.report html)
     kubedrill version                                  kubedrill, kubernetes client, chaostoolkit-lib, Python
+    kubedrill summary [--reports-dir DIR] [--output FILE]   reports/junit.xml as a CI job summary
+    kubedrill gate [--reports-dir DIR] [--allow CLASS]     fails when reports/verdict is worse than CLASS
 
 ``drill`` and ``plan`` pass every argument after their own (``--project DIR``, ``-h``; ``--`` ends
 them) to pytest unchanged, and become pytest (``exec``: the same process, so SIGTERM and SIGINT
@@ -30,7 +32,9 @@ from typing import Callable, Sequence
 
 import kubedrill
 from kubedrill import journal
-from kubedrill.report import html
+from kubedrill.errors import UsageError
+from kubedrill.report import gate, html
+from kubedrill.report.results import PASSED
 
 # kubedrill's own usage error: pytest's usage error (4), not argparse's 2 (pytest's "interrupted")
 USAGE_ERROR = 4
@@ -45,6 +49,8 @@ CLEANED_REPORTS = ("allure-results", "junit.xml", "results.json", "verdict")
 CLEANED_PROJECT = (".pytest_cache",)
 # the packages `kubedrill version` names
 VERSIONED = ("kubernetes", "chaostoolkit-lib")
+# where `kubedrill summary` appends by default: GitHub Actions' job summary
+SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,11 @@ def _project_option(p: argparse.ArgumentParser) -> None:
                         f"(default: ${PROJECT_ENV}, else the current directory: %(default)s)")
 
 
+def _reports_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reports-dir", metavar="DIR", default="reports",
+                   help="the reports directory, relative to the project (default: %(default)s)")
+
+
 def parser() -> _Parser:
     top = _Parser(prog="kubedrill", description="Prove that Kubernetes disaster recovery works: deploy, break, "
                   "recover, measure. Exit codes: README, 'Verdicts and exit codes'.")
@@ -146,12 +157,26 @@ def parser() -> _Parser:
                         "(default: %(default)s)")
     p.add_argument("--other-hosts", action="store_true", default=False,
                    help="also replay journals written on another host, once their runs are gone (default: %(default)s)")
-    p.add_argument("--reports-dir", metavar="DIR", default="reports",
-                   help="the reports directory, relative to the project (default: %(default)s)")
+    _reports_option(p)
     p = sub.add_parser("report", help="build the HTML report (npm allure 3) into reports/html, keeping history",
                        description="Build the HTML report (npm allure 3) with history across runs.")
     _project_option(p)
     html.add_arguments(p)
+    p = sub.add_parser("summary", help="write the run's JUnit results as a CI job summary (Markdown)",
+                       description="Append the run's verdict and its scenarios (reports/junit.xml) as Markdown to "
+                       f"--output: GitHub Actions' job summary (${SUMMARY_ENV}) when set, else stdout.")
+    _project_option(p)
+    _reports_option(p)
+    p.add_argument("--output", metavar="FILE", default=os.environ.get(SUMMARY_ENV) or "-",
+                   help=f"append to FILE; - is stdout (default: ${SUMMARY_ENV}, else -: %(default)s)")
+    p = sub.add_parser("gate", help="exit 0 when the run's verdict (reports/verdict) is no worse than --allow, "
+                       "else with the run's code", description="A release gate: exit 0 when reports/verdict is no "
+                       "worse than --allow; else exit with the run's own code (README, 'Verdicts and exit codes'), "
+                       "or 15 (harness error) when there is no verdict. One line says which.")
+    _project_option(p)
+    _reports_option(p)
+    p.add_argument("--allow", metavar="CLASS", default=PASSED,
+                   help="the worst verdict class let through (default: %(default)s)")
     sub.add_parser("version", help="print the versions of kubedrill, the kubernetes client, chaostoolkit-lib "
                    "and Python", description="Print the versions of kubedrill, the kubernetes client, "
                    "chaostoolkit-lib and Python.")
@@ -202,6 +227,33 @@ def clean(project: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def summary(reports: Path, output: str) -> int:
+    try:
+        verdict = gate.read_verdict(reports / gate.VERDICT_FILE)
+    except UsageError as exc:
+        print(f"kubedrill: {exc}", file=sys.stderr)
+        verdict = None
+    text = "\n".join(gate.junit_summary(reports / gate.JUNIT_FILE, verdict)) + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "a", encoding="utf-8") as out:
+            out.write(text)
+    return 0
+
+
+def gate_command(reports: Path, allow: str) -> int:
+    try:
+        allowed = gate.parse_allowed(allow)
+        verdict = gate.read_verdict(reports / gate.VERDICT_FILE)
+    except UsageError as exc:
+        print(f"kubedrill: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    result = gate.gate(verdict, allowed, str(reports / gate.VERDICT_FILE))
+    print(result.line, file=sys.stdout if result.passed else sys.stderr)
+    return result.code
+
+
 def main(argv: Sequence[str] | None = None, run: Callable[[Command], int] = _exec) -> int:
     args, passed = parse(sys.argv[1:] if argv is None else argv)
     if args.command == "version":
@@ -213,6 +265,10 @@ def main(argv: Sequence[str] | None = None, run: Callable[[Command], int] = _exe
         return run(pytest_command(project, passed, plan=args.command == "plan"))
     if args.command == "clean":
         return clean(project, args)
+    if args.command == "summary":
+        return summary(project / args.reports_dir, args.output)
+    if args.command == "gate":
+        return gate_command(project / args.reports_dir, args.allow)
     os.chdir(project)   # report: its default paths are the project's reports/
     return html.run(args)
 

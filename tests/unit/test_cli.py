@@ -99,7 +99,7 @@ def test_the_usage_error_code_collides_with_no_verdict_code():
     assert cli.USAGE_ERROR not in EXIT_CODES.values()
 
 
-@pytest.mark.parametrize("command", ["drill", "plan", "clean", "report", "version"])
+@pytest.mark.parametrize("command", ["drill", "plan", "clean", "report", "version", "summary", "gate"])
 def test_help_lists_every_option_with_its_default(command, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.parse([command, "--help"])
