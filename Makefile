@@ -138,12 +138,13 @@ OTHER_HOSTS ?=
 
 CLEAN_ARGS = --reports-dir $(REPORTS) $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts)
 
-# with a virtualenv: kubedrill clean (the journal replayed, then the run's results removed; a
-# virtualenv made before the kubedrill command existed is brought up to date first); without one
-# there is no journal to replay: the same files removed (kubedrill.cli.CLEANED_*)
+# with a virtualenv: kubedrill clean (the journal replayed, then the run's results removed; in a
+# virtualenv made before the kubedrill command existed, the same module); without one there is no
+# journal to replay: the same files removed (kubedrill.cli.CLEANED_*)
 .PHONY: clean
 clean: ## undo whatever a crashed run left (fault journal), remove reports/; FORCE=1 forgets undos that fail
-	@if [ -x $(PY) ]; then $(MAKE) --no-print-directory venv && $(KUBEDRILL) clean $(CLEAN_ARGS); \
+	@if [ -x $(KUBEDRILL) ]; then $(KUBEDRILL) clean $(CLEAN_ARGS); \
+	elif [ -x $(PY) ]; then $(PY) -m kubedrill.cli clean $(CLEAN_ARGS); \
 	else rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache; fi
 
 # make gate ALLOW=CLASS: the worst verdict class a release gate lets through (default passed)

@@ -182,7 +182,11 @@ def test_make_clean_passes_the_same_replay_and_its_fallback_removes_the_same_fil
     assert args.reports_dir == "/r"
     args, _ = cli.parse(["clean", *make_words("CLEAN_ARGS", FORCE="0", OTHER_HOSTS="0")])
     assert cli.replay_args(args.force, args.other_hosts) == ["--replay"] and args.reports_dir == "reports"
-    fallback = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "else rm -rf" in line)
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nclean:", 1)[1].split("\n\n", 1)[0]
+    assert "$(MAKE)" not in recipe   # `make -n clean` (a dry run) would run a line with $(MAKE) in it
+    assert "$(PY) -m kubedrill.cli clean $(CLEAN_ARGS)" in recipe   # a virtualenv older than the command
+    fallback = next(line for line in makefile.splitlines() if "else rm -rf" in line)
     removed = shlex.split(fallback.split("else rm -rf", 1)[1].rstrip("; fi"))
     assert removed == [f"$(REPORTS)/{n}" for n in cli.CLEANED_REPORTS] + list(cli.CLEANED_PROJECT)
 
