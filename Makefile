@@ -38,7 +38,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=..."
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=... ALLOW=... (make gate)"
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -86,17 +86,26 @@ endif
 # a team's experiments may have helm targets: helm is built first (once; cached)
 DRILL_DEPS += $(if $(EXPERIMENTS),helm)
 
+# the kubedrill command (kubedrill/cli.py): `kubedrill drill ARGS` is `python -m pytest scenarios/ ARGS`
+KUBEDRILL := $(VENV)/bin/kubedrill
+
+# the pytest arguments of make drill and make plan, as the shell splits them (tests/unit/test_cli.py
+# reads them back with every variable set)
+DRILL_ARGS = $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+	$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
+	$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
+PLAN_ARGS = $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
+	$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
+
 .PHONY: drill
 drill: $(DRILL_DEPS) ## the main job: run the DR scenarios (local kind cluster, or CONTEXT=...), write reports/
-	$(PY) -m pytest scenarios/ $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
-		$(if $(PROBER_IMAGE),--prober-image '$(PROBER_IMAGE)') $(if $(WRITER_IMAGE),--writer-image '$(WRITER_IMAGE)') \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS)) $(if $(PUSHGATEWAY),--pushgateway '$(PUSHGATEWAY)') $(ARGS)
+	$(KUBEDRILL) drill $(DRILL_ARGS)
 
-# --alluredir= --junitxml= (empty): a plan writes no report, and leaves the last drill's where they are
+# kubedrill plan adds --plan --alluredir= --junitxml= (empty): a plan writes no report, and leaves
+# the last drill's where they are
 .PHONY: plan
 plan: venv ## print what make drill would touch (namespaces, objects, nodes, faults), touching nothing; same variables
-	$(PY) -m pytest scenarios/ --plan --alluredir= --junitxml= $(DRILL_TARGET) $(foreach e,$(EXPERIMENTS),--experiments $(e)) \
-		$(if $(STORAGE_CLASS),--storage-class $(STORAGE_CLASS)) $(ARGS)
+	$(KUBEDRILL) plan $(PLAN_ARGS)
 
 .PHONY: test-unit
 test-unit: venv ## the project's unit tests (no cluster)
@@ -117,7 +126,7 @@ test: ## the project's tests: unit, then e2e on a real kind cluster (does all it
 
 .PHONY: report
 report: venv ## build the HTML report (npm allure 3) into reports/html, keeping history
-	@$(PY) -m kubedrill.report html
+	@$(KUBEDRILL) report
 
 # where make clean removes a run's results (the project's tests point it at their own)
 REPORTS ?= reports
@@ -127,10 +136,31 @@ REPORTS ?= reports
 FORCE ?=
 OTHER_HOSTS ?=
 
+CLEAN_ARGS = --reports-dir $(REPORTS) $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts)
+
+# with a virtualenv: kubedrill clean (the journal replayed, then the run's results removed; in a
+# virtualenv made before the kubedrill command existed, the same module); without one there is no
+# journal to replay: the same files removed (kubedrill.cli.CLEANED_*)
 .PHONY: clean
 clean: ## undo whatever a crashed run left (fault journal), remove reports/; FORCE=1 forgets undos that fail
-	@if [ -x $(PY) ]; then $(PY) -m kubedrill.journal --replay $(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(OTHER_HOSTS)),--other-hosts); fi
-	rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache
+	@if [ -x $(KUBEDRILL) ]; then $(KUBEDRILL) clean $(CLEAN_ARGS); \
+	elif [ -x $(PY) ]; then $(PY) -m kubedrill.cli clean $(CLEAN_ARGS); \
+	else rm -rf $(REPORTS)/allure-results $(REPORTS)/junit.xml $(REPORTS)/results.json $(REPORTS)/verdict .pytest_cache; fi
+
+# make gate ALLOW=CLASS: the worst verdict class a release gate lets through (default passed)
+ALLOW ?= passed
+
+.PHONY: gate
+gate: venv ## a release gate: exit 0 when the last drill's reports/verdict is no worse than ALLOW (passed), else its code
+	@$(KUBEDRILL) gate --reports-dir $(REPORTS) --allow '$(ALLOW)'
+
+.PHONY: summary
+summary: venv ## the last drill's verdict and scenarios as Markdown: appended to the CI job summary (GITHUB_STEP_SUMMARY), else printed
+	@$(KUBEDRILL) summary --reports-dir $(REPORTS)
+
+.PHONY: version
+version: venv ## the versions of kubedrill, the kubernetes client, chaostoolkit-lib and Python
+	@$(KUBEDRILL) version
 
 .PHONY: distclean
 distclean: clean cluster-delete ## clean, delete the cluster and the virtualenv (the image cache stays)

@@ -49,6 +49,14 @@ class Timeouts:
     lock_s: float = 152.0
     lease_duration_s: float = 120.0  # drill lock lease duration (renewed while the run lives)
 
+    @property
+    def cleanup_s(self) -> float:
+        """The cleanup deadline: the longest a run's cleanup waits once it is stopped (SIGTERM), a
+        node fault undone (the node back Ready and untainted, ``node_s``), then its namespaces
+        deleted (``delete_s``) and the drill lock released (``api_s``). A runner that stops drills
+        gives them at least this long (deploy/gameday: the CronJob's termination grace period)."""
+        return self.node_s + self.delete_s + self.api_s
+
     # the lock's lease and its wait are about another run, not this machine's speed: not scaled
     UNSCALED = ("lock_s", "lease_duration_s")
 
@@ -170,6 +178,15 @@ def parse_pushgateway(text: str | None) -> str | None:
             or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
         raise UsageError(f"--pushgateway: expected http(s)://HOST[:PORT][/PATH] or HOST:PORT, got {text!r}")
     return text
+
+
+PUSHGATEWAY_ENV = "KUBEDRILL_PUSHGATEWAY"
+
+
+def pushgateway_of(option: str | None, environ: Mapping[str, str]) -> str | None:
+    """The Pushgateway of a run, checked: ``--pushgateway URL`` when given, else
+    ``$KUBEDRILL_PUSHGATEWAY`` (empty or unset: no push; deploy/gameday sets it from a ConfigMap)."""
+    return parse_pushgateway(option if option is not None else (environ.get(PUSHGATEWAY_ENV) or None))
 
 
 def parse_seed(text: str | int | None) -> int:

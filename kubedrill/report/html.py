@@ -169,20 +169,30 @@ def without_analytics(html: str) -> str:
     return _ANALYTICS.sub("", html)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m kubedrill.report html",
-                                description="Build the HTML report (npm allure 3) with history across runs.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The report's options (``python -m kubedrill.report html``, ``kubedrill report``)."""
     p.add_argument("--results", default="reports/allure-results", help="Allure results (default: %(default)s)")
     p.add_argument("--output", default="reports/html", help="report directory (default: %(default)s)")
     p.add_argument("--history", default="reports/history/allure-history.jsonl",
                    help="history file kept across runs (default: %(default)s)")
-    p.add_argument("--history-limit", type=int, default=None, help="keep at most this many runs of history")
+    p.add_argument("--history-limit", type=int, default=None, help="keep at most this many runs of history "
+                   "(default: all)")
     p.add_argument("--results-json", default="reports/results.json",
                    help="the run's results, added to the RTO/RPO trend (default: %(default)s)")
     p.add_argument("--trend-limit", type=_positive, default=trends.TREND_RUNS,
                    help="runs the RTO/RPO trend keeps (default: %(default)s)")
     p.add_argument("--name", default="kubedrill", help="report title (default: %(default)s)")
-    args = p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m kubedrill.report html",
+                                description="Build the HTML report (npm allure 3) with history across runs.")
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the report with the options :func:`add_arguments` parsed."""
     try:
         rep = build(Path(args.results), Path(args.output), Path(args.history), args.name,
                     history_limit=args.history_limit, results_json=Path(args.results_json),

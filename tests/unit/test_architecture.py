@@ -32,6 +32,7 @@ KUBEDRILL_LAYERS = (
     ("kubedrill.faults",),                                      # 9 what breaks things
     ("kubedrill.report",),                                      # 10 results, Allure, HTML, diagnostics
     ("kubedrill.ctk",),                                         # 11 experiments: extension, verdict, runner
+    ("kubedrill.cli",),                                         # 12 the kubedrill command
 )
 PLANTED_LAYERS = (("plant", "plant.base"), ("plant.mid",), ("plant.top",))
 

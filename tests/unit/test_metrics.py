@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
-from kubedrill.config import parse_pushgateway
+from kubedrill.config import parse_pushgateway, pushgateway_of
 from kubedrill.errors import MetricsUnreported, UsageError
 from kubedrill.report import metrics, terminal, verdicts
 from kubedrill.report.results import VERDICTS
@@ -236,3 +236,18 @@ def test_the_summary_names_what_was_not_reported_in_red(tmp_path):
     lines = terminal.summary([], "0101t000000-abcd", 7, (), tmp_path, verdicts.RunVerdict(15, "harness error"), [said])
     assert terminal.Line(f"METRICS: {said}", red=True) in lines
     assert not any("METRICS" in line.text for line in terminal.summary([], "0101t000000-abcd", 7, (), tmp_path))
+
+
+@pytest.mark.parametrize("option, environ, expected", [
+    (None, {}, None),
+    (None, {"KUBEDRILL_PUSHGATEWAY": ""}, None),                     # deploy/gameday's ConfigMap, not set
+    (None, {"KUBEDRILL_PUSHGATEWAY": "pg:9091"}, "pg:9091"),
+    ("http://mine:9091", {"KUBEDRILL_PUSHGATEWAY": "pg:9091"}, "http://mine:9091"),   # the option wins
+])
+def test_the_pushgateway_defaults_to_the_environment(option, environ, expected):
+    assert pushgateway_of(option, environ) == expected
+
+
+def test_a_bad_pushgateway_in_the_environment_is_refused():
+    with pytest.raises(UsageError, match="--pushgateway"):
+        pushgateway_of(None, {"KUBEDRILL_PUSHGATEWAY": "ftp://pg"})
