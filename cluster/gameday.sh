@@ -37,6 +37,11 @@ install() {
     mkdir -p "$CACHE/logs"
     kind_load_missing "$KIND" "$NAME" "$CACHE/logs/kind-load-gameday.log" "$IMAGE_KUBEDRILL"
     log "$IMAGE_KUBEDRILL is on every node of '$NAME'"
+    # the local volume of deploy/gameday/kind/state-volume.yaml, owned by the runner's user
+    local node
+    for node in $(k get nodes -l node-role.kubernetes.io/control-plane -o name | cut -d/ -f2); do
+      docker exec "$node" install -d -o 10001 -g 10001 -m 0750 /var/lib/kubedrill-gameday
+    done
   fi
   local dir=${KUSTOMIZE:-$repo/deploy/gameday/kind}
   [[ -n $CONTEXT && -z $KUSTOMIZE ]] && dir=$repo/deploy/gameday
@@ -54,23 +59,24 @@ reader() {
     .spec.jobTemplate.spec.template.spec as $t
     | {apiVersion: "v1", kind: "Pod",
        metadata: {name: $name, labels: {"app.kubernetes.io/name": "kubedrill-gameday-reader", "app.kubernetes.io/part-of": "kubedrill"}},
-       spec: ($t | {affinity, tolerations, securityContext, nodeSelector} | with_entries(select(.value != null)))
+       spec: (($t | {affinity, tolerations, securityContext, nodeSelector} | with_entries(select(.value != null)))
          + {restartPolicy: "Never", terminationGracePeriodSeconds: 0,
             containers: [{name: "reader", image: $t.containers[0].image, imagePullPolicy: "IfNotPresent",
                           command: ["sleep", "600"], securityContext: $t.containers[0].securityContext,
                           volumeMounts: [{name: "state", mountPath: $mount, readOnly: true}]}],
-            volumes: [$t.volumes[] | select(.name == "state")]}}' \
+            volumes: [$t.volumes[] | select(.name == "state")]})}' \
     | k -n "$NS" apply -f - >/dev/null
   k -n "$NS" wait --for=condition=Ready "pod/$pod" --timeout=180s >/dev/null \
     || { k -n "$NS" delete pod "$pod" --now >/dev/null 2>&1 || true; die "the reader pod on claim $CLAIM did not start within 180 s."; }
 }
 
 fetch() {
-  local job=$1 out=${2:-$repo/reports/gameday/$1} pod="kubedrill-reader-$$"
-  reader "$pod"
-  trap 'k -n "$NS" delete pod "$pod" --now --wait=false >/dev/null 2>&1 || true' RETURN
+  local job=$1 out=${2:-$repo/reports/gameday/$1} reader_pod="kubedrill-reader-$$" rc=0
+  reader "$reader_pod"
   rm -rf "$out"; mkdir -p "$out"
-  k -n "$NS" exec "$pod" -- tar -C "$MOUNT/reports" -cf - . | tar -C "$out" -xf -
+  k -n "$NS" exec "$reader_pod" -- tar -C "$MOUNT/reports" -cf - . | tar -C "$out" -xf - || rc=$?
+  k -n "$NS" delete pod "$reader_pod" --now --wait=false >/dev/null 2>&1 || true
+  ((rc == 0)) || die "copying the reports from claim $CLAIM failed (tar exit $rc)."
   log "reports of $job: $out (results.json, junit.xml, allure-results; the claim $NS/$CLAIM keeps them until the next run)"
 }
 
@@ -80,10 +86,17 @@ now() {
   k -n "$NS" create job "$job" --from="cronjob/$CRONJOB" >/dev/null
   log "started Job $NS/$job; following its log (the run stops itself at the CronJob's activeDeadlineSeconds)"
   local deadline; deadline=$(k -n "$NS" get job "$job" -o jsonpath='{.spec.activeDeadlineSeconds}')
-  k -n "$NS" logs -f "job/$job" --pod-running-timeout=10m || log "the log stream ended early; waiting for the run's end"
   local pod code
+  # the Job's pod (a Job with backoffLimit 0 makes one), then its container started or ended
+  k -n "$NS" wait "job/$job" --for=jsonpath='{.status.active}'=1 --timeout=120s >/dev/null 2>&1 \
+    || k -n "$NS" wait "job/$job" --for=jsonpath='{.status.failed}'=1 --timeout=1s >/dev/null 2>&1 \
+    || die "Job $job made no pod within 120 s: $(k -n "$NS" describe job "$job" | tail -3)"
   pod=$(k -n "$NS" get pods -l "batch.kubernetes.io/job-name=$job" -o jsonpath='{.items[0].metadata.name}')
-  [[ -n $pod ]] || die "Job $job has no pod: $(k -n "$NS" describe job "$job" | tail -5)"
+  [[ -n $pod ]] || die "Job $job has no pod: $(k -n "$NS" describe job "$job" | tail -3)"
+  log "pod $pod; waiting for it to start (its claim bound, its image present)"
+  k -n "$NS" wait "pod/$pod" --for=jsonpath='{.status.containerStatuses[0].imageID}' --timeout=600s >/dev/null \
+    || die "pod $pod did not start within 600 s: $(k -n "$NS" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].state.waiting.message}{.status.conditions[?(@.type=="PodScheduled")].message}')"
+  k -n "$NS" logs -f "pod/$pod" || log "the log stream ended early; waiting for the run's end"
   k -n "$NS" wait "pod/$pod" --for=jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}' \
     --timeout="${deadline:-10800}s" >/dev/null \
     || die "the run in pod $pod has not ended; follow it with: kubectl --context $ctx -n $NS logs -f $pod"

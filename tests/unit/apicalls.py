@@ -32,8 +32,9 @@ RESOURCES = {
 }
 SUBRESOURCES = {"exec": "exec", "log": "log", "eviction": "eviction", "scale": "scale", "proxy_with_path": "proxy",
                 "status": "status"}
-# the client's verb prefix -> the RBAC verb. A pod exec is a websocket GET that Kubernetes (1.31+,
-# AuthorizePodWebsocketUpgradeCreatePermission) authorizes as `create`, as kubectl exec's POST was.
+# the client's verb prefix -> the RBAC verb. A pod exec is a websocket GET: authorized as `get`, and
+# (Kubernetes 1.31+, AuthorizePodWebsocketUpgradeCreatePermission) also as `create`, as kubectl
+# exec's POST was; seen in the cluster: without `get`, "cannot get resource pods/exec".
 VERBS = (("connect_get", "get"), ("delete_collection", "deletecollection"), ("create", "create"),
          ("delete", "delete"), ("list", "list"), ("patch", "patch"), ("read", "get"), ("replace", "update"),
          ("get", "get"))
@@ -60,8 +61,6 @@ def method_rule(method: str, group: str) -> Rule:
     for sub_name, sub in SUBRESOURCES.items():
         if rest.endswith("_" + sub_name) and rest[:-len(sub_name) - 1] in RESOURCES:
             resource = RESOURCES[rest[:-len(sub_name) - 1]]
-            if (resource, sub) in CREATE_SUBRESOURCES:
-                verb = "create"
             return group, f"{resource}/{sub}", verb
     return group, RESOURCES[rest], verb
 
@@ -100,7 +99,10 @@ def source_rules(root: Path, package: str = "kubedrill") -> dict[Rule, set[str]]
         where = str(path.relative_to(root))
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in methods:
-                add(method_rule(node.attr, methods[node.attr]), where)
+                group, resource, verb = method_rule(node.attr, methods[node.attr])
+                add((group, resource, verb), where)
+                if tuple(resource.split("/")) in CREATE_SUBRESOURCES:
+                    add((group, resource, "create"), where)
             if not isinstance(node, ast.Call):
                 continue
             # a custom-object method called, or handed to a helper (ApiSource, ignore_not_found) with its args
