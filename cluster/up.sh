@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make cluster: create, or reuse when healthy, the kind cluster (1 control plane, 2 workers).
 #   KUBEDRILL_CLUSTER_MODE=auto|online|offline   (make cluster MODE=offline)
-#   KUBEDRILL_KUBE_VERSION=v1.35.4                 (make cluster KUBE_VERSION=v1.36.3)
+#   KUBEDRILL_KUBE_VERSION=v1.35.4                 (make cluster KUBE_VERSION=v1.36.3; the etcd, CoreDNS
+#                                                   and pause versions are the ones its kubeadm deploys)
 # A stopped node container is started again; a cluster that still is not Ready, or runs
 # another node image than the one wanted, is deleted and created anew. Never reported
 # ready unless every node is Ready and kube-system's pods are Ready.
@@ -10,8 +11,9 @@
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-set -a; source "$here/versions.env"; set +a
-[[ -n ${KUBEDRILL_KUBE_VERSION:-} ]] && KUBE_VERSION=$KUBEDRILL_KUBE_VERSION
+# shellcheck source=cluster/pins.sh
+source "$here/pins.sh"
+load_pins
 NAME=${KUBEDRILL_CLUSTER_NAME:-$KIND_CLUSTER_NAME}
 MODE=${KUBEDRILL_CLUSTER_MODE:-auto}
 CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
@@ -62,10 +64,19 @@ if [[ $MODE == online ]]; then
   docker image inspect "$online_image" >/dev/null 2>&1 || docker pull "$online_image" \
     || die "MODE=online but $online_image cannot be pulled; use MODE=offline to build every image locally."
   NODE_IMAGE=$online_image
+  # what the node image's kubeadm deploys, recorded as the offline build records it (pins_file)
+  pinned=$(docker run --rm --entrypoint kubeadm "$NODE_IMAGE" config images list --kubernetes-version "$KUBE_VERSION" 2>/dev/null \
+    | kubeadm_pins) || die "cannot tell which etcd, CoreDNS and pause images the kubeadm of $NODE_IMAGE deploys."
+  mkdir -p "$CACHE/pins"
+  printf '# kubeadm %s deploys these (kubeadm config images list in %s); written by cluster/up.sh\n%s\n' \
+    "$KUBE_VERSION" "$NODE_IMAGE" "$pinned" >"$(pins_file).part"
+  mv -f "$(pins_file).part" "$(pins_file)"
 else
   step "offline: building or reusing the node image (cache: $CACHE)"
   NODE_IMAGE=$("$here/offline/build.sh")
 fi
+load_pins
+step "kubeadm $KUBE_VERSION deploys $IMAGE_ETCD, $IMAGE_COREDNS, $IMAGE_PAUSE ($(pins_file))"
 step "node image: $NODE_IMAGE"
 export PATH="$CACHE/bin:$PATH"
 command -v kubectl >/dev/null || die "kubectl is missing; install it (Debian: kubernetes-client), or use MODE=offline, whose build links one into $CACHE/bin."

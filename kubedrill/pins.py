@@ -3,6 +3,12 @@
 Every image reference kubedrill uses comes from here, so that a test can check that each
 image in use on the cluster is listed in the pins file; the images of the pods kubedrill starts
 itself (Images) may be given instead, for a cluster that pulls from its own registry.
+
+The Kubernetes version is the file's KUBE_VERSION unless $KUBEDRILL_KUBE_VERSION (``make ...
+KUBE_VERSION=v1.36.3``) names another: every ``${KUBE_VERSION}`` in the file expands to it. The etcd,
+CoreDNS and pause pins of that version are the ones its kubeadm deploys, recorded by the cluster
+build in the cache (``~/.cache/kubedrill/pins/<KUBE_VERSION>.env``, cluster/pins.sh), read after
+the file: as cluster/pins.sh's load_pins reads them.
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent.parent / "cluster" / "versions.env"
 
 
-def parse(text: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Parse KEY=value lines. Later keys may refer to earlier ones (or to ``environ``)."""
+def parse(text: str, environ: Mapping[str, str] | None = None,
+          given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Parse KEY=value lines. Later keys may refer to earlier ones (or to ``environ``). A key in
+    ``given`` keeps its given value: the file's own line for it is skipped (a make command-line
+    variable)."""
     env = dict(environ or {})
-    values: dict[str, str] = {}
+    values: dict[str, str] = dict(given or {})
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -39,6 +48,8 @@ def parse(text: str, environ: Mapping[str, str] | None = None) -> dict[str, str]
         if not match:
             raise UsageError(f"pins file line {lineno}: expected KEY=value, got {raw!r}")
         key, value = match.group(1), match.group(2).strip()
+        if given and key in given:
+            continue
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             quoted, value = value[0], value[1:-1]
             if quoted == "'":
@@ -59,12 +70,38 @@ def parse(text: str, environ: Mapping[str, str] | None = None) -> dict[str, str]
     return values
 
 
-def load(path: Path | str | None = None) -> dict[str, str]:
+_KUBE_VERSION = re.compile(r"^v1\.[0-9]+\.[0-9]+$")
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
+
+
+def kubeadm_pins_path(kube_version: str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the build records what kubeadm of ``kube_version`` deploys (etcd, CoreDNS, pause)."""
+    return cache_dir(environ) / "pins" / f"{kube_version}.env"
+
+
+def load(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The pins file for the chosen Kubernetes version ($KUBEDRILL_KUBE_VERSION, else the file's),
+    then what that version's kubeadm deploys when the build recorded it."""
+    env = os.environ if environ is None else environ
     p = Path(path) if path else default_path()
+    chosen = env.get("KUBEDRILL_KUBE_VERSION")
     try:
-        return parse(p.read_text())
+        values = parse(p.read_text(), given={"KUBE_VERSION": chosen} if chosen else None)
     except FileNotFoundError:
         raise UsageError(f"pins file not found: {p}") from None
+    version = values.get("KUBE_VERSION", "")
+    if _KUBE_VERSION.match(version):
+        recorded = kubeadm_pins_path(version, env)
+        try:
+            text = recorded.read_text()
+        except FileNotFoundError:
+            return values
+        values.update(parse(text))
+    return values
 
 
 def images(pins: Mapping[str, str]) -> dict[str, str]:
@@ -143,7 +180,7 @@ def cluster_name(path: Path | str | None = None) -> str:
 def cached_binary(name: str, version_key: str) -> str | None:
     """A tool as kubedrill's make targets build it (``~/.cache/kubedrill/bin/<name>-<version>``,
     or under $KUBEDRILL_CACHE), else the one on PATH, else None."""
-    cache = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill")
+    cache = cache_dir()
     try:
         version = load().get(version_key, "")
     except Exception:  # noqa: BLE001 - a missing pins file only means: look on PATH

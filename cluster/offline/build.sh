@@ -13,13 +13,10 @@ set -Eeuo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck disable=SC1091
-set -a; source "$repo/cluster/versions.env"; set +a
 # make-level overrides (KUBE_VERSION=... make cluster) come through the environment
-[[ -n ${KUBEDRILL_KUBE_VERSION:-} ]] && KUBE_VERSION=$KUBEDRILL_KUBE_VERSION
-[[ -n ${KUBEDRILL_ETCD_VERSION:-} ]] && ETCD_VERSION=$KUBEDRILL_ETCD_VERSION
-[[ -n ${KUBEDRILL_COREDNS_VERSION:-} ]] && COREDNS_VERSION=$KUBEDRILL_COREDNS_VERSION
-[[ -n ${KUBEDRILL_PAUSE_VERSION:-} ]] && PAUSE_VERSION=$KUBEDRILL_PAUSE_VERSION
+# shellcheck source=cluster/pins.sh
+source "$repo/cluster/pins.sh"
+load_pins
 
 CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
 export GOFLAGS=-mod=mod CGO_ENABLED=0
@@ -31,14 +28,19 @@ NEED_DISK_GB=${KUBEDRILL_BUILD_DISK_GB:-15}
 
 # shellcheck source=cluster/offline/lib.sh
 source "$here/lib.sh"
+[[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "KUBE_VERSION must look like v1.35.4, not '$KUBE_VERSION'."
 trap 'rc=$?; printf "kubedrill: error: the offline build failed at line %s (%s); rerun resumes from the cache in %s.\n" "$LINENO" "$BASH_COMMAND" "$CACHE" >&2; exit $rc' ERR
 
 kube_minor() { local v=${KUBE_VERSION#v}; v=${v#*.}; echo "${v%%.*}"; }
 staging_version() { local v=${KUBE_VERSION#v}; echo "v0.${v#*.}"; }
 
-# stage NAME KEY FUNCTION: runs FUNCTION unless NAME was done with KEY; timed.
+# stage NAME KEY FUNCTION [VERSION]: runs FUNCTION unless NAME was done with KEY; timed.
+# The stamp holds its slot ("NAME VERSION"; a stamp without one is NAME's alone): a new key
+# supersedes the stamps of its own slot only, so that building one Kubernetes (or etcd, CoreDNS,
+# pause) version keeps every other version's stamps.
 stage() {
   local name=$1 k=$2 fn=$3 stamp="$CACHE/stamps/$1-$2"
+  local slot="$name${4:+ $4}" s
   if [[ -e $stamp ]]; then
     log "$name: cached ($k)"
     return 0
@@ -47,9 +49,16 @@ stage() {
   local t0=$SECONDS
   "$fn" "$k"
   mkdir -p "$CACHE/stamps"
-  rm -f "$CACHE/stamps/$name-"*
-  touch "$stamp"
+  for s in "$CACHE/stamps/$name-"*; do
+    [[ -f $s && $s != "$stamp" ]] || continue
+    [[ $(stamp_slot "$s" "$name") == "$slot" ]] && rm -f "$s"
+  done
+  printf '%s\n' "$slot" >"$stamp"
   log "$name: done in $((SECONDS - t0)) s"
+}
+stamp_slot() { # STAMP NAME: the slot a stamp was written for
+  local s; s=$(<"$1")
+  echo "${s:-$2}"
 }
 
 check_prereqs() {
@@ -253,13 +262,42 @@ preload_images() {
   echo "$IMAGE_KUBE_APISERVER $IMAGE_KUBE_CONTROLLER_MANAGER $IMAGE_KUBE_SCHEDULER $IMAGE_KUBE_PROXY $IMAGE_ETCD $IMAGE_COREDNS $IMAGE_PAUSE $IMAGE_CNI $IMAGE_SHELL $(storage_images)"
 }
 
+# The etcd, CoreDNS and pause versions are the ones kubeadm of KUBE_VERSION deploys (its
+# `config images list`); KUBEDRILL_ETCD_VERSION and KUBEDRILL_COREDNS_VERSION build another
+# etcd or CoreDNS module version under the same image reference. Recorded in the cache
+# (pins_file, cluster/pins.sh) for kubedrill.pins and cluster/up.sh.
+record_kubeadm_pins() {
+  local list pinned f over var
+  list=$("$(K8S_DIR)/bin/kubeadm" config images list --kubernetes-version "$KUBE_VERSION" 2>"$CACHE/logs/kubeadm-images.log") \
+    || die "'kubeadm config images list' of $KUBE_VERSION failed; see $CACHE/logs/kubeadm-images.log."
+  pinned=$(kubeadm_pins <<<"$list") || die "cannot tell which etcd, CoreDNS and pause kubeadm $KUBE_VERSION deploys (above)."
+  for var in ETCD_VERSION COREDNS_VERSION; do
+    over=KUBEDRILL_$var
+    [[ -n ${!over:-} ]] || continue
+    [[ ${!over} =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "$over must look like v1.2.3, not '${!over}'."
+    log "$var=${!over} ($over; kubeadm $KUBE_VERSION deploys $(sed -n "s/^$var=//p" <<<"$pinned"))"
+    pinned=$(sed "s/^$var=.*/$var=${!over}/" <<<"$pinned")
+  done
+  set -a
+  # shellcheck disable=SC1090
+  source <(echo "$pinned")
+  set +a
+  f=$(pins_file)
+  mkdir -p "${f%/*}"
+  printf '# kubeadm %s deploys these (kubeadm config images list); written by cluster/offline/build.sh\n%s\n' \
+    "$KUBE_VERSION" "$pinned" >"$f.part"
+  if cmp -s "$f.part" "$f"; then rm -f "$f.part"; else mv -f "$f.part" "$f"; fi
+  log "kubeadm $KUBE_VERSION deploys etcd $IMAGE_ETCD, CoreDNS $IMAGE_COREDNS, pause $IMAGE_PAUSE (recorded in $f)"
+}
+
+# every image kubeadm deploys must be one this build makes
 check_kubeadm_images() {
   local want got
   want=$(printf '%s\n' "$IMAGE_KUBE_APISERVER" "$IMAGE_KUBE_CONTROLLER_MANAGER" "$IMAGE_KUBE_SCHEDULER" \
     "$IMAGE_KUBE_PROXY" "$IMAGE_COREDNS" "$IMAGE_PAUSE" "$IMAGE_ETCD" | sort)
   got=$("$(K8S_DIR)/bin/kubeadm" config images list --kubernetes-version "$KUBE_VERSION" 2>/dev/null | sort)
   if [[ $want != "$got" ]]; then
-    die "the pinned images do not match what kubeadm $KUBE_VERSION deploys; kubeadm wants: $(echo $got); set ETCD_VERSION/COREDNS_VERSION/PAUSE_VERSION (and IMAGE_ETCD) in cluster/versions.env to match."
+    die "kubeadm $KUBE_VERSION deploys $(comm -13 <(echo "$want") <(echo "$got") | xargs), which this build does not make (it makes $(comm -23 <(echo "$want") <(echo "$got") | xargs) instead); see IMAGE_* in cluster/versions.env."
   fi
 }
 
@@ -307,11 +345,21 @@ DOCKERFILE
   prune_superseded
 }
 
-# remove images of earlier builds that this build superseded (older keys, untagged leftovers)
+# remove images of earlier builds that this build superseded: node images of this Kubernetes
+# version with older keys, node bases no node image left is built on, untagged leftovers.
+# Other Kubernetes versions' node images stay (each version is a cache of its own).
 prune_superseded() {
-  local ref
-  for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=kubedrill.local/node*'); do
-    [[ $ref == "$NODE_IMAGE" || $ref == "$NODE_BASE_IMAGE" ]] && continue
+  local ref layers
+  for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=kubedrill.local/node:$KUBE_VERSION-*"); do
+    [[ $ref == "$NODE_IMAGE" ]] && continue
+    docker rmi "$ref" >/dev/null 2>&1 && log "removed superseded image $ref" || true
+  done
+  layers=$(for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=kubedrill.local/node:*'); do
+    docker image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$ref"; done)
+  for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=kubedrill.local/node-base:*'); do
+    [[ $ref == "$NODE_BASE_IMAGE" ]] && continue
+    # a node image built on this base carries the base's top layer
+    grep -qxF "$(docker image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$ref" | grep . | tail -1)" <<<"$layers" && continue
     docker rmi "$ref" >/dev/null 2>&1 && log "removed superseded image $ref" || true
   done
   docker images -q --filter dangling=true | while read -r id; do
@@ -326,6 +374,11 @@ main() {
   mkdir -p "$CACHE/logs"
   local kk ek ck pk bk sk ik nk
   kk=$(key "$KUBE_VERSION" "$here/gomod-wrapper.sh" k8s-v1)
+  # kubeadm says which etcd, CoreDNS and pause this Kubernetes version deploys: it is built first
+  stage kubernetes "$kk" build_k8s "$KUBE_VERSION"
+  mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
+  record_kubeadm_pins
+  check_kubeadm_images
   ek=$(key "$ETCD_VERSION" "$here/gomod-wrapper.sh" etcd-v1)
   ck=$(key "$COREDNS_VERSION" "$here/gomod-wrapper.sh" coredns-v1)
   pk=$(key "$PAUSE_VERSION" "$KUBE_VERSION" pause-v1)
@@ -342,34 +395,30 @@ main() {
 
   if [[ ${1:-} == --stage ]]; then # run one stage (for debugging the builder)
     case $2 in
-      node-base) stage node-base "$bk" build_node_base ;;
+      node-base) stage node-base "$bk" build_node_base "$PAUSE_VERSION" ;;
       shell-image) stage shell-image "$sk" build_shell_image ;;
-      etcd) stage etcd "$ek" build_etcd ;;
-      coredns) stage coredns "$ck" build_coredns ;;
-      pause) stage pause "$pk" build_pause ;;
+      etcd) stage etcd "$ek" build_etcd "$ETCD_VERSION" ;;
+      coredns) stage coredns "$ck" build_coredns "$COREDNS_VERSION" ;;
+      pause) stage pause "$pk" build_pause "$PAUSE_VERSION" ;;
       *) die "unknown stage '$2'; stages: node-base shell-image etcd coredns pause" ;;
     esac
     return 0
   fi
   if image_exists "$NODE_IMAGE" && [[ -z ${KUBEDRILL_REBUILD:-} ]]; then
-    [[ -x $(K8S_DIR)/bin/kubectl ]] && mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
     log "node image $NODE_IMAGE is built (cache: $CACHE)"
     echo "$NODE_IMAGE"
     return 0
   fi
-  stage kubernetes "$kk" build_k8s
-  mkdir -p "$CACHE/bin" && ln -sf "$(K8S_DIR)/bin/kubectl" "$CACHE/bin/kubectl"
-  check_kubeadm_images
-  stage etcd "$ek" build_etcd
-  stage coredns "$ck" build_coredns
-  stage pause "$pk" build_pause
-  image_exists "$NODE_BASE_IMAGE" || rm -f "$CACHE/stamps/node-base-"*
-  stage node-base "$bk" build_node_base
-  image_exists "$IMAGE_SHELL" || rm -f "$CACHE/stamps/shell-image-"*
+  stage etcd "$ek" build_etcd "$ETCD_VERSION"
+  stage coredns "$ck" build_coredns "$COREDNS_VERSION"
+  stage pause "$pk" build_pause "$PAUSE_VERSION"
+  image_exists "$NODE_BASE_IMAGE" || rm -f "$CACHE/stamps/node-base-$bk"
+  stage node-base "$bk" build_node_base "$PAUSE_VERSION"
+  image_exists "$IMAGE_SHELL" || rm -f "$CACHE/stamps/shell-image-$sk"
   stage shell-image "$sk" build_shell_image
-  image_exists "$IMAGE_KUBE_PROXY" && image_exists "$IMAGE_ETCD" || rm -f "$CACHE/stamps/images-"*
-  stage images "$ik" build_images
-  stage node-image "$nk" build_node_image
+  image_exists "$IMAGE_KUBE_PROXY" && image_exists "$IMAGE_ETCD" || rm -f "$CACHE/stamps/images-$ik"
+  stage images "$ik" build_images "$KUBE_VERSION"
+  stage node-image "$nk" build_node_image "$KUBE_VERSION"
   log "node image $NODE_IMAGE: $(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
   echo "$NODE_IMAGE"
 }

@@ -43,16 +43,18 @@ def up(env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def pins() -> dict[str, str]:
+    """The pins as the cluster scripts read them (cluster/pins.sh): cluster/versions.env for the
+    chosen KUBE_VERSION, then what its kubeadm deploys (etcd, CoreDNS, pause), as the build recorded it."""
+    keep = {k: os.environ[k] for k in ("HOME", "PATH", "KUBEDRILL_KUBE_VERSION", "KUBEDRILL_CACHE") if k in os.environ}
+    out = subprocess.run(["bash", "-c", 'source "$0" && load_pins && env -0', str(REPO / "cluster" / "pins.sh")],
+                         env=keep, capture_output=True, text=True, check=True, timeout=30).stdout
+    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+
+
 def pinned_images() -> set[str]:
-    """Every image reference in cluster/versions.env, ${VAR} expanded."""
-    values: dict[str, str] = {}
-    for line in (REPO / "cluster/versions.env").read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        values[key] = re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), ""), value)
-    return {v for k, v in values.items() if k.startswith("IMAGE_") or k.endswith("_IMAGE")}
+    """Every pinned image reference."""
+    return {v for k, v in pins().items() if k.startswith("IMAGE_") or k.endswith("_IMAGE")}
 
 
 def node_ready(node: dict) -> str:
@@ -108,7 +110,7 @@ def test_nothing_was_pulled_and_every_image_in_use_is_pinned(cluster_up):
             if c.get("imagePullPolicy") == "Always":
                 always.append(f'{pod["metadata"]["namespace"]}/{pod["metadata"]["name"]}/{c["name"]}')
     assert in_use, "no pod runs at all"
-    assert in_use <= pins, f"images in use but not pinned in cluster/versions.env: {sorted(in_use - pins)}"
+    assert in_use <= pins, f"images in use but not pinned (cluster/versions.env, the pins kubeadm deploys): {sorted(in_use - pins)}"
     assert not always, f"containers with imagePullPolicy Always: {always}"
 
 

@@ -49,13 +49,12 @@ TIMEOUT = float(os.environ.get("KUBEDRILL_E2E_STORAGE_TIMEOUT", "180"))
 
 
 def pins() -> dict[str, str]:
-    """cluster/versions.env as the shell reads it (KEY=value, ${VAR} expanded)."""
-    env: dict[str, str] = {}
-    for line in (ROOT / "cluster" / "versions.env").read_text().splitlines():
-        m = re.match(r"^([A-Z_][A-Z0-9_]*)=(\S*)$", line.strip())
-        if m:
-            env[m[1]] = re.sub(r"\$\{(\w+)\}", lambda v: env.get(v[1], ""), m[2])
-    return env
+    """The pins as the cluster scripts read them (cluster/pins.sh): cluster/versions.env for the
+    chosen KUBE_VERSION, ${VAR} expanded, then what its kubeadm deploys, as the build recorded it."""
+    keep = {k: os.environ[k] for k in ("HOME", "PATH", "KUBEDRILL_KUBE_VERSION", "KUBEDRILL_CACHE") if k in os.environ}
+    out = subprocess.run(["bash", "-c", 'source "$0" && load_pins && env -0', str(ROOT / "cluster" / "pins.sh")],
+                         env=keep, capture_output=True, text=True, check=True, timeout=30).stdout
+    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
 
 
 PINS = pins()
@@ -539,7 +538,7 @@ def test_no_image_is_pulled_and_every_image_in_use_is_pinned(api):
     pinned = {v for k, v in PINS.items() if k.startswith("IMAGE_")}
     in_use = images_in_use(api.list_pod_for_all_namespaces().items)
     unpinned = {img: pod for img, pod in in_use.items() if img not in pinned}
-    assert unpinned == {}, f"images in use that cluster/versions.env does not pin: {unpinned}"
+    assert unpinned == {}, f"images in use that are not pinned (cluster/versions.env, the pins kubeadm deploys): {unpinned}"
     # the storage stack is part of what is in use
     for key in ("IMAGE_CSI_HOSTPATH", "IMAGE_CSI_PROVISIONER", "IMAGE_CSI_SNAPSHOTTER", "IMAGE_SNAPSHOT_CONTROLLER"):
         assert PINS[key] in in_use, f"{key}={PINS[key]} is pinned but no pod runs it"
