@@ -70,6 +70,19 @@ helm: ## build helm (HELM_VERSION, from its Go module) into ~/.cache/kubedrill/b
 monitoring: ## build the Pushgateway, Prometheus and promtool (pinned, from Go modules) into ~/.cache/kubedrill/bin, for the metrics tests
 	@cluster/monitoring.sh
 
+.PHONY: image
+image: docker venv ## build kubedrill's own image (IMAGE_KUBEDRILL: the in-cluster game-day runner), offline and cached
+	@cluster/offline/build-kubedrill.sh >/dev/null
+
+.PHONY: gameday-install
+GAMEDAY_DEPS := $(if $(CONTEXT),venv,cluster image)
+gameday-install: $(GAMEDAY_DEPS) ## install the in-cluster game day (deploy/gameday) on the kind cluster, or on CONTEXT= (image from your registry)
+	@CONTEXT=$(CONTEXT) cluster/gameday.sh install
+
+.PHONY: gameday-now
+gameday-now: venv ## run the installed game day once now (a Job from its CronJob), follow it, copy its reports to reports/gameday/
+	@CONTEXT=$(CONTEXT) cluster/gameday.sh now
+
 .PHONY: registry-tools
 registry-tools: ## build distribution's registry and crane (pinned, from Go modules) into ~/.cache/kubedrill/bin, for make push and its tests
 	@cluster/registry.sh

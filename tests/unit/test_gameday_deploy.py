@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.unit import apicalls
-from kubedrill import guard
+from kubedrill import guard, pins
 from kubedrill.config import Timeouts
 from kubedrill.k8s import nodes
 
@@ -78,7 +78,7 @@ def test_the_runner_stays_off_every_node_a_fault_can_target(cronjob):
 def test_the_runner_drills_in_cluster_by_drain_with_its_state_on_the_claim(cronjob):
     pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert container["image"] == "kubedrill/kubedrill:dev"
+    assert container["image"] == pins.load()["IMAGE_KUBEDRILL"]
     assert container["command"] == ["kubedrill"] and container["args"][0] == "drill"
     args = container["args"]
     assert {"--context=in-cluster", "--allow-context=in-cluster", "--node-fault=drain"} <= set(args)
@@ -103,9 +103,10 @@ def test_the_runner_drills_in_cluster_by_drain_with_its_state_on_the_claim(cronj
     assert pod["serviceAccountName"] == "kubedrill-runner"
 
 
-def test_the_image_is_the_kustomize_placeholder():
+def test_the_image_is_the_one_the_image_build_makes_and_kustomize_can_replace():
     (image,) = yaml.safe_load((GAMEDAY / "kustomization.yaml").read_text())["images"]
-    assert (image["name"], image["newName"], image["newTag"]) == ("kubedrill/kubedrill", "kubedrill/kubedrill", "dev")
+    name, tag = pins.load()["IMAGE_KUBEDRILL"].rsplit(":", 1)
+    assert (image["name"], image["newName"], image["newTag"]) == (name, name, tag)
 
 
 # --- RBAC: the code, rbac.yaml and docs/gameday.md agree ------------------------------------------
