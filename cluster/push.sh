@@ -76,7 +76,8 @@ for i in "${!sources[@]}"; do
   "$crane" push "${insecure[@]}" --image-refs "$work/ref" "$work/image.tar" "$dst" >/dev/null \
     || die "crane push of $src to $dst failed (nothing more was pushed); the line above says why."
   rm -f "$work/image.tar"
-  say "pushed $src to $(cat "$work/ref") ($((SECONDS - started)) s)"
+  ref=$(cat "$work/ref")   # REPOSITORY@DIGEST
+  say "pushed $src to $dst@${ref##*@} ($((SECONDS - started)) s)"
 done
 say "in a CronJob: kustomize edit set image kubedrill/kubedrill=$registry/kubedrill:${IMAGE_KUBEDRILL##*:}"
 say "in a drill: make drill PROBER_IMAGE=$registry/shell:${IMAGE_SHELL##*:} WRITER_IMAGE=$registry/shell:${IMAGE_SHELL##*:} (or --prober-image/--writer-image)"
