@@ -232,7 +232,7 @@ def settled(clients, ns: str, name: str) -> tuple[str, dict]:
 
 
 def test_a_node_pulls_the_pushed_image_with_the_pull_secret_and_not_without(
-        registry, pushed, nodes_trust, namespace, clients):
+        registry, nodes_trust, pushed, namespace, clients):
     ns, run_id = namespace
     image, digest = pushed[IMAGE].split("@")          # host:port/kubedrill/kubedrill:dev, sha256:...
     assert image == f"{registry.host}/{PATH}/{IMAGE.rsplit('/', 1)[1]}", pushed
