@@ -170,14 +170,13 @@ def pushed(registry, tmp_path_factory) -> dict[str, str]:
     """`make push REGISTRY=<host:port>/kubedrill`, logged in with crane into a docker config of its
     own, trusting the CA through SSL_CERT_FILE: {local image: the pushed reference with its digest}."""
     tmp = tmp_path_factory.mktemp("push")
-    env = {"PATH": os.environ["PATH"], "HOME": str(Path.home()), "DOCKER_CONFIG": str(tmp),
-           "SSL_CERT_FILE": str(registry.ca)}
+    env = {**os.environ, "DOCKER_CONFIG": str(tmp), "SSL_CERT_FILE": str(registry.ca)}
     login = subprocess.run([tool("crane"), "auth", "login", registry.host, "-u", USER, "--password-stdin"],
                            input=registry.password, capture_output=True, text=True, env=env, timeout=60)
     assert login.returncode == 0, login.stderr
     done = subprocess.run(["make", "--no-print-directory", "push", f"REGISTRY={registry.host}/{PATH}"], cwd=ROOT,
                           capture_output=True, text=True, env=env, timeout=PUSH_S)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr + registry.log.read_text()[-3000:]
     found = dict(re.findall(r"^kubedrill: push: pushed (\S+) to (\S+@sha256:[0-9a-f]{64}) \(\d+ s\)$", done.stdout, re.M))
     assert set(found) == {PINS["IMAGE_KUBEDRILL"], PINS["IMAGE_SHELL"], PINS["IMAGE_POSTGRES"]}, done.stdout
     return found
