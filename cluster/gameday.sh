@@ -20,18 +20,23 @@ CRONJOB=kubedrill-gameday
 CLAIM=kubedrill-state
 MOUNT=/var/lib/kubedrill
 KUSTOMIZE=${GAMEDAY_KUSTOMIZE:-}
+CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
+KIND="$CACHE/bin/kind-$KIND_VERSION"   # cluster/up.sh installs it
 log() { echo "kubedrill: gameday: $*" >&2; }
 die() { echo "kubedrill: error: $*" >&2; exit 4; }
 
 ctx=${CONTEXT:-kind-$NAME}
 k() { kubectl --context "$ctx" "$@"; }
+# shellcheck source=cluster/kind-load.sh
+source "$here/kind-load.sh"
 
 install() {
   if [[ -z $CONTEXT ]]; then
-    kind get clusters 2>/dev/null | grep -qx "$NAME" || die "no kind cluster '$NAME'; run 'make cluster' first."
+    "$KIND" get clusters 2>/dev/null | grep -qx "$NAME" || die "no kind cluster '$NAME'; run 'make cluster' first."
     docker image inspect "$IMAGE_KUBEDRILL" >/dev/null 2>&1 || die "the image $IMAGE_KUBEDRILL is not built; run 'make image'."
-    log "loading $IMAGE_KUBEDRILL into the nodes of '$NAME' (kind load docker-image)"
-    kind load docker-image "$IMAGE_KUBEDRILL" --name "$NAME" 2>&1 | sed 's/^/kubedrill: gameday: kind: /' >&2
+    mkdir -p "$CACHE/logs"
+    kind_load_missing "$KIND" "$NAME" "$CACHE/logs/kind-load-gameday.log" "$IMAGE_KUBEDRILL"
+    log "$IMAGE_KUBEDRILL is on every node of '$NAME'"
   fi
   local dir=${KUSTOMIZE:-$repo/deploy/gameday/kind}
   [[ -n $CONTEXT && -z $KUSTOMIZE ]] && dir=$repo/deploy/gameday
@@ -40,30 +45,22 @@ install() {
   log "installed: CronJob $NS/$CRONJOB ($(k -n "$NS" get cronjob "$CRONJOB" -o jsonpath='{.spec.schedule} {.spec.timeZone}')); 'make gameday-now' runs it once"
 }
 
-# a short-lived pod on the claim, to read the reports (the runner's pod has ended)
+# a short-lived pod on the claim, to read the reports (the runner's pod has ended): the CronJob's own
+# pod template (its node affinity, tolerations, security context and image: the claim may be bound
+# to the runner's node) with the claim read-only and `sleep` for a command
 reader() {
   local pod=$1
-  k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $pod
-  namespace: $NS
-  labels: {app.kubernetes.io/name: kubedrill-gameday-reader, app.kubernetes.io/part-of: kubedrill}
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 0
-  securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: {type: RuntimeDefault}}
-  tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}]
-  containers:
-    - name: reader
-      image: $(k -n "$NS" get cronjob "$CRONJOB" -o jsonpath='{.spec.jobTemplate.spec.template.spec.containers[0].image}')
-      imagePullPolicy: IfNotPresent
-      command: [sleep, "600"]
-      securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-      volumeMounts: [{name: state, mountPath: $MOUNT, readOnly: true}]
-  volumes: [{name: state, persistentVolumeClaim: {claimName: $CLAIM, readOnly: true}}]
-YAML
+  k -n "$NS" get cronjob "$CRONJOB" -o json | jq --arg name "$pod" --arg mount "$MOUNT" '
+    .spec.jobTemplate.spec.template.spec as $t
+    | {apiVersion: "v1", kind: "Pod",
+       metadata: {name: $name, labels: {"app.kubernetes.io/name": "kubedrill-gameday-reader", "app.kubernetes.io/part-of": "kubedrill"}},
+       spec: ($t | {affinity, tolerations, securityContext, nodeSelector} | with_entries(select(.value != null)))
+         + {restartPolicy: "Never", terminationGracePeriodSeconds: 0,
+            containers: [{name: "reader", image: $t.containers[0].image, imagePullPolicy: "IfNotPresent",
+                          command: ["sleep", "600"], securityContext: $t.containers[0].securityContext,
+                          volumeMounts: [{name: "state", mountPath: $mount, readOnly: true}]}],
+            volumes: [$t.volumes[] | select(.name == "state")]}}' \
+    | k -n "$NS" apply -f - >/dev/null
   k -n "$NS" wait --for=condition=Ready "pod/$pod" --timeout=180s >/dev/null \
     || { k -n "$NS" delete pod "$pod" --now >/dev/null 2>&1 || true; die "the reader pod on claim $CLAIM did not start within 180 s."; }
 }

@@ -33,31 +33,9 @@ log "storage images: building what is missing or changed (cluster/offline/build-
 "$here/offline/build-storage.sh" >/dev/null || die "building the storage images failed (see above); rerun cluster/storage.sh once fixed."
 images=$("$here/offline/build-storage.sh" --list | tr '\n' ' ')
 [[ -x $KIND ]] || KIND=$(command -v kind) || die "kind $KIND_VERSION is not installed; run 'make cluster' (it installs kind into $CACHE/bin)."
-# "ref config-digest" of every image in a node's containerd (the digest is docker's image ID)
-node_images() {
-  docker exec "$1" sh -c 'ctr -n k8s.io images ls 2>/dev/null | awk "NR > 1 && \$1 !~ /^sha256:/ {print \$1, \$3}" |
-    while read -r ref digest; do echo "$ref $(ctr -n k8s.io content get "$digest" | jq -r .config.digest)"; done'
-}
-for node in $(k get nodes -o name | cut -d/ -f2); do
-  have=$(node_images "$node")
-  load=()
-  for i in $images; do
-    id=$(docker image inspect -f '{{.Id}}' "$i")
-    grep -qxF "$i $id" <<<"$have" || load+=("$i")
-  done
-  ((${#load[@]})) || continue
-  log "loading onto $node: ${load[*]}"
-  # a second try: a node restarted meanwhile (a drill stops and starts nodes) kills the import
-  "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >"$CACHE/logs/kind-load.log" 2>&1 \
-    || { log "kind load onto $node failed ($(grep -m1 -o 'exit status [0-9]*' "$CACHE/logs/kind-load.log" || echo error)); trying once more"
-         "$KIND" load docker-image --name "$NAME" --nodes "$node" "${load[@]}" >"$CACHE/logs/kind-load.log" 2>&1; } \
-    || die "'kind load docker-image --name $NAME --nodes $node ${load[*]}' failed; see $CACHE/logs/kind-load.log."
-  have=$(node_images "$node")
-  for i in "${load[@]}"; do
-    grep -qxF "$i $(docker image inspect -f '{{.Id}}' "$i")" <<<"$have" \
-      || die "image $i is not on node $node after 'kind load'; see '$KIND load docker-image --name $NAME --nodes $node $i'."
-  done
-done
+# shellcheck source=cluster/kind-load.sh
+source "$here/kind-load.sh"
+kind_load_missing "$KIND" "$NAME" "$CACHE/logs/kind-load.log" $images
 log "every storage image is on every node: $images"
 # the pod templates carry the images' IDs: a rebuilt image under the same tag rolls the pods
 images_id() { for i in "$@"; do docker image inspect -f '{{.Id}}' "$i"; done | sha256sum | cut -c1-12; }
