@@ -38,7 +38,7 @@ export KUBEDRILL_CLUSTER_NAME := $(KIND_CLUSTER_NAME)
 .PHONY: help
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=... ALLOW=... (make gate)"
+	@echo "  variables: KUBE_VERSION=$(KUBE_VERSION) MODE=$(MODE) JOBS=$(JOBS) CONTEXT=(existing cluster) KUBECONFIG=... EXPERIMENTS=... PROBER_IMAGE=... WRITER_IMAGE=... STORAGE_CLASS=... PUSHGATEWAY=... ARGS=... ALLOW=... (make gate) REGISTRY=... INSECURE=1 IMAGES=... (make push)"
 
 $(VENV)/.installed: pyproject.toml
 	@echo "kubedrill: setting up the virtualenv in $(VENV)"
@@ -83,6 +83,20 @@ gameday-install: $(GAMEDAY_DEPS) ## install the in-cluster game day (deploy/game
 gameday-now: venv ## run the installed game day once now (a Job from its CronJob), follow it, copy its reports to reports/gameday/
 	@CONTEXT=$(CONTEXT) cluster/gameday.sh now
 
+.PHONY: registry-tools
+registry-tools: ## build distribution's registry and crane (pinned, from Go modules) into ~/.cache/kubedrill/bin, for make push and its tests
+	@cluster/registry.sh
+
+# make push REGISTRY=registry.example.com/team: where the images go (a host, and a path in it);
+# INSECURE=1: plain HTTP or an unverified certificate; IMAGES="kubedrill shell": only those
+REGISTRY ?=
+INSECURE ?=
+IMAGES ?=
+
+.PHONY: push
+push: ## push the kubedrill, shell and postgres images from docker to REGISTRY=host/path (crane; log in first: README)
+	@cluster/push.sh $(if $(filter-out 0,$(INSECURE)),--insecure) $(if $(IMAGES),--images '$(IMAGES)') '$(REGISTRY)'
+
 .PHONY: cluster-delete
 cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
@@ -125,7 +139,7 @@ test-unit: venv ## the project's unit tests (no cluster)
 	$(PY) -m pytest tests/unit $(ARGS)
 
 .PHONY: test-e2e
-test-e2e: venv cluster helm monitoring ## the project's end-to-end tests on the kind cluster
+test-e2e: venv cluster helm monitoring registry-tools ## the project's end-to-end tests on the kind cluster
 	$(PY) -m pytest tests/e2e --durations=40 $(ARGS)
 
 .PHONY: torture

@@ -119,6 +119,12 @@ nodes:
 $mount_yaml
   - role: worker
 $mount_yaml
+# the nodes' containerd reads registry hosts from /etc/containerd/certs.d/<host:port>/hosts.toml
+# (a team's registry and its CA; kind's local-registry way): tests/e2e/test_registry.py
+containerdConfigPatches:
+  - |-
+    [plugins."io.containerd.grpc.v1.cri".registry]
+      config_path = "/etc/containerd/certs.d"
 YAML
   if [[ ! -f /sys/fs/cgroup/cgroup.controllers ]]; then
     cat <<YAML

@@ -13,7 +13,6 @@ import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -26,7 +25,7 @@ from kubedrill import pins
 from kubedrill.report import metrics
 from kubedrill.report.results import MEASURED
 from tests.e2e.conftest import ROOT, Drill, leftovers
-from tests.e2e.processes import stop
+from tests.e2e.processes import stop, until
 from tests.unit.metrics_labels import problems
 
 pytestmark = pytest.mark.e2e
@@ -55,26 +54,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def until(what: str, deadline_s: float, probe, proc: subprocess.Popen | None = None, log: Path | None = None):
-    """Poll ``probe`` (None: not yet; anything else: the answer) until its answer or the deadline;
-    fails with the last thing seen, and at once when ``proc`` exits."""
-    deadline = time.monotonic() + deadline_s
-    pause = threading.Event()
-    last = None
-    while True:
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"{what}: the process exited {proc.returncode}:\n{log.read_text()[-3000:] if log else ''}")
-        try:
-            answer = probe()
-        except OSError as exc:   # not listening yet
-            answer, last = None, exc
-        if answer is not None:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {deadline_s:g}s (last: {last!r})")
-        pause.wait(0.2)   # the poll's period: the condition above decides, not this
 
 
 def get(url: str, timeout_s: float = 5) -> bytes:
