@@ -94,7 +94,7 @@ now() {
   pod=$(k -n "$NS" get pods -l "batch.kubernetes.io/job-name=$job" -o jsonpath='{.items[0].metadata.name}')
   [[ -n $pod ]] || die "Job $job has no pod: $(k -n "$NS" describe job "$job" | tail -3)"
   log "pod $pod; waiting for it to start (its claim bound, its image present)"
-  k -n "$NS" wait "pod/$pod" --for=jsonpath='{.status.containerStatuses[0].imageID}' --timeout=600s >/dev/null \
+  k -n "$NS" wait "pod/$pod" --for=jsonpath='{.status.containerStatuses[0].containerID}' --timeout=600s >/dev/null \
     || die "pod $pod did not start within 600 s: $(k -n "$NS" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].state.waiting.message}{.status.conditions[?(@.type=="PodScheduled")].message}')"
   k -n "$NS" logs -f "pod/$pod" || log "the log stream ended early; waiting for the run's end"
   k -n "$NS" wait "pod/$pod" --for=jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}' \
