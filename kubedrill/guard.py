@@ -28,6 +28,8 @@ PROTECTED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage",
     # the storage driver and snapshot controller of the kind cluster (cluster/manifests/storage)
     "kubedrill-storage",
+    # the in-cluster game day's runner, its state claim and settings (deploy/gameday)
+    "kubedrill-gameday",
     # where upstream CSI hostpath / snapshot-controller deployments usually live
     "csi-hostpath", "csi-driver-hostpath", "snapshot-controller",
 })

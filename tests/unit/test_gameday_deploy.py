@@ -181,3 +181,8 @@ def test_the_policy_is_bound_denying_and_names_the_runner_kubedrills_labels_and_
     assert variables["taintKeys"] == f"['{guard.TAINT_KEY}', '{nodes.OUT_OF_SERVICE}']"
     assert {v["expression"].split(" ", 1)[0] for v in policy["spec"]["validations"]} == {"request.resource.resource"}
     assert len(policy["spec"]["validations"]) == 3
+
+
+def test_kubedrills_guard_protects_the_runners_own_namespace():
+    (namespace,) = [name for kind, name in documents(GAMEDAY) if kind == "Namespace"]
+    assert namespace in guard.PROTECTED_NAMESPACES

@@ -20,7 +20,8 @@ def test_refuses_kube_system_even_if_the_run_claims_it():
         g.check_namespace("kube-system")
 
 
-@pytest.mark.parametrize("ns", ["kube-system", "kubedrill-storage", "local-path-storage", "csi-hostpath"])
+@pytest.mark.parametrize("ns", ["kube-system", "kubedrill-storage", "local-path-storage", "csi-hostpath",
+                                "kubedrill-gameday"])
 def test_protected_namespaces_cannot_even_be_allowed(ns):
     with pytest.raises(UsageError, match="can never be a drill target"):
         Guard("r1", allowed_namespaces=frozenset({ns}))
