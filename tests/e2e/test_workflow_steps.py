@@ -255,7 +255,7 @@ def test_the_drill_step_wrote_results_json_and_junit(workflow_run):
     reports = workflow_run.copy / "reports"
     found = results(workflow_run)
     assert [row["scenario"] for row in found["scenarios"]] == [SCENARIO]
-    assert (reports / "verdict").read_text().split()[0] in ("0", "1")
+    assert (reports / "verdict").read_text().split()[0] == ("1" if expected_drill_rc(workflow_run) else "0")
     cases = list(ET.parse(reports / "junit.xml").getroot().iter("testcase"))
     assert [(c.get("classname"), c.get("name")) for c in cases] == [junit_id(SCENARIO)]
     assert any((reports / "allure-results").iterdir())
@@ -270,7 +270,9 @@ def test_make_summary_appended_the_verdict_and_every_scenario_to_the_step_summar
     text = workflow_run.summary.read_text()
     assert text.startswith(workflow_run.summary_before), "the step summary was overwritten, not appended to"
     added = text[len(workflow_run.summary_before):]
-    code, name = (workflow_run.copy / "reports" / "verdict").read_text().strip().split(" ", 1)
+    verdict = workflow_run.copy / "reports" / "verdict"
+    assert verdict.is_file(), f"the drill wrote no verdict:\n{workflow_run.step('drill').output[-4000:]}"
+    code, name = verdict.read_text().strip().split(" ", 1)
     assert "## kubedrill game day" in added and f"Verdict: **{code} {name}**" in added, added
     scenarios = [row["scenario"] for row in results(workflow_run)["scenarios"]]
     assert f"{len(scenarios)} scenarios:" in added, added
