@@ -24,6 +24,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -61,8 +62,12 @@ SHELL_LOGIC = re.compile(r"[;&|<>`$\\\n(){}]|\b(retry|until|while|for|sleep)\b")
 EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
 
 
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
 def job() -> dict:
-    return yaml.safe_load(WORKFLOW.read_text())["jobs"][JOB]
+    return workflow()["jobs"][JOB]
 
 
 def pinned_kube_version() -> str:
@@ -72,6 +77,7 @@ def pinned_kube_version() -> str:
 def test_every_run_step_is_one_make_or_kubedrill_command_and_no_step_retries():
     steps = job()["steps"]
     assert "continue-on-error" not in job(), "the drill job goes on after a failed step"
+    assert "defaults" not in job() and "defaults" not in workflow(), "run: steps not in the default bash"
     run_steps = 0
     for step in steps:
         assert "continue-on-error" not in step, f"{step}: goes on after failing"
@@ -155,6 +161,15 @@ def tree(path: Path) -> dict:
             for p in sorted(path.rglob("*")) if p.is_file()} if path.is_dir() else {}
 
 
+def step_env(step: dict, version: str) -> dict:
+    """The environment the workflow, the job and the step give a step (GitHub's order: the step's
+    wins), the matrix value filled in."""
+    env = {**workflow().get("env", {}), **job().get("env", {}), **step.get("env", {})}
+    env = {k: str(v).replace(MATRIX_VERSION, version) for k, v in env.items()}
+    assert not any("${{" in v for v in env.values()), f"an expression this test does not fill in: {env}"
+    return env
+
+
 def condition_holds(step: dict, failed: bool) -> bool:
     condition = step.get("if")
     if condition is None:                 # GitHub's default: success()
@@ -189,9 +204,15 @@ def run_steps(tmp: Path) -> WorkflowRun:
         script = tmp / f"step-{i}.sh"
         script.write_text(text + "\n")
         t0 = time.monotonic()
-        proc = subprocess.run([*BASH, str(script)], cwd=copy, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=STEP_LIMIT_S)
-        result.steps.append(Step(name, text, proc.returncode, proc.stdout, time.monotonic() - t0))
+        proc = subprocess.Popen([*BASH, str(script)], cwd=copy, env={**env, **step_env(step, version)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            output, _ = proc.communicate(timeout=STEP_LIMIT_S)
+        except subprocess.TimeoutExpired:   # interrupted as a user would (the drill cleans up), then failed
+            os.killpg(proc.pid, signal.SIGINT)
+            output, _ = proc.communicate(timeout=STEP_LIMIT_S)
+            pytest.fail(f"{text}: still running after {STEP_LIMIT_S} s; interrupted:\n{output[-4000:]}")
+        result.steps.append(Step(name, text, proc.returncode, output, time.monotonic() - t0))
         failed = failed or proc.returncode != 0
     result.nodes_after = node_containers()
     result.checkout_reports_after = tree(ROOT / "reports")
