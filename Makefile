@@ -97,6 +97,10 @@ IMAGES ?=
 push: ## push the kubedrill, shell and postgres images from docker to REGISTRY=host/path (crane; log in first: README)
 	@cluster/push.sh $(if $(filter-out 0,$(INSECURE)),--insecure) $(if $(IMAGES),--images '$(IMAGES)') '$(REGISTRY)'
 
+.PHONY: actionlint
+actionlint: ## build actionlint (ACTIONLINT_VERSION, from its Go module) into ~/.cache/kubedrill/bin, for the workflows' unit test
+	@cluster/actionlint.sh
+
 .PHONY: cluster-delete
 cluster-delete: venv ## delete the local kind cluster kubedrill made (the image cache stays; never one a drill holds)
 	@cluster/down.sh
@@ -135,7 +139,7 @@ plan: venv ## print what make drill would touch (namespaces, objects, nodes, fau
 	$(KUBEDRILL) plan $(PLAN_ARGS)
 
 .PHONY: test-unit
-test-unit: venv ## the project's unit tests (no cluster)
+test-unit: venv actionlint ## the project's unit tests (no cluster; actionlint lints .github/workflows/)
 	$(PY) -m pytest tests/unit $(ARGS)
 
 .PHONY: test-e2e

@@ -3,6 +3,8 @@
 #   KUBEDRILL_CLUSTER_MODE=auto|online|offline   (make cluster MODE=offline)
 #   KUBEDRILL_KUBE_VERSION=v1.35.4                 (make cluster KUBE_VERSION=v1.36.3; the etcd, CoreDNS
 #                                                   and pause versions are the ones its kubeadm deploys)
+#   KUBEDRILL_CLUSTER_REUSE_ONLY=1                 reuse the cluster as it is, or fail: never start,
+#                                                  create or delete a node (a cluster others share)
 # A stopped node container is started again; a cluster that still is not Ready, or runs
 # another node image than the one wanted, is deleted and created anew. Never reported
 # ready unless every node is Ready and kube-system's pods are Ready.
@@ -23,6 +25,12 @@ T0=$SECONDS
 log() { printf 'kubedrill: cluster: %s\n' "$*" >&2; }
 die() { printf 'kubedrill: error: %s\n' "$*" >&2; exit 1; }
 step() { log "$* ($((SECONDS - T0)) s)"; }
+# $1: what reusing the cluster as it is would need instead
+reuse_only() {
+  if [[ -n ${KUBEDRILL_CLUSTER_REUSE_ONLY:-} ]]; then
+    die "KUBEDRILL_CLUSTER_REUSE_ONLY is set: the cluster '$NAME' is left as it is instead of $1."
+  fi
+}
 
 case $MODE in auto|online|offline) ;; *) die "MODE must be auto, online or offline, not '$MODE'." ;; esac
 [[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "KUBE_VERSION must look like v1.35.4, not '$KUBE_VERSION'."
@@ -168,6 +176,7 @@ healthy_or_repaired() {
       return 1
     fi
     if [[ $state != running ]]; then
+      reuse_only "starting its node container $name ($state)"
       log "node container $name is $state: starting it"
       docker start "$name" >/dev/null || bad=1
     fi
@@ -206,11 +215,13 @@ if kind get clusters 2>/dev/null | grep -qx "$NAME"; then
   refuse_if_a_drill_holds_it "repairing, restarting or deleting the cluster"
   step "cluster '$NAME': checking its health"
   if ! healthy_or_repaired; then
+    reuse_only "deleting and creating it anew (it cannot be reused as it is)"
     log "cluster '$NAME' cannot be reused as it is: deleting and creating it anew"
     kind delete cluster --name "$NAME" >/dev/null 2>&1 || true
     create
   fi
 else
+  reuse_only "creating it (it does not exist)"
   create
 fi
 

@@ -5,6 +5,7 @@ touched. No cluster and no Docker engine are needed: each case stops before touc
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 from pathlib import Path
@@ -107,3 +108,32 @@ def test_a_cluster_without_kubedrills_record_is_neither_repaired_nor_deleted(tmp
         f"control plane in {tmp_path}/clusters/{name}/created): deleting it is not kubedrill's to do. Delete it "
         f"yourself if it may go ('kind delete cluster --name {name}'), or drill it as an existing cluster "
         f"(make drill CONTEXT=kind-{name})."]
+
+
+# the fake docker's `docker run ... kubeadm config images list`
+KUBEADM_IMAGES = ('[ "$1" = run ] && printf "%s\\n" registry.k8s.io/etcd:3.6.6-0 '
+                  'registry.k8s.io/coredns/coredns:v1.13.1 registry.k8s.io/pause:3.10.1\nexit 0\n')
+
+
+def test_reuse_only_refuses_to_create_a_missing_cluster(tmp_path):
+    """KUBEDRILL_CLUSTER_REUSE_ONLY (tests on a cluster others share): make cluster fails with one
+    line instead of creating the cluster. docker, kubectl and kind are fakes that log their calls;
+    the online node image is 'present', so nothing is built."""
+    cache, fakes, calls = tmp_path / "cache", tmp_path / "bin", tmp_path / "calls"
+    kind_version = re.search(r"^KIND_VERSION=(\S+)", (REPO / "cluster/versions.env").read_text(), re.M)[1]
+    (cache / "bin").mkdir(parents=True)
+    fakes.mkdir()
+    fake = f'#!/bin/sh\necho "$(basename "$0") $*" >>{calls}\n'
+    for path in (fakes / "docker", fakes / "kubectl", fakes / "sysctl", cache / "bin" / f"kind-{kind_version}"):
+        path.write_text(fake + {"sysctl": '[ "$1" = -n ] && echo 1048576\n', "docker": KUBEADM_IMAGES}.get(path.name, ""))
+        path.chmod(0o755)
+    name = "kd-unit-reuse-only"
+    result = run("cluster/up.sh", env={"PATH": f"{fakes}:{os.environ['PATH']}", "KUBEDRILL_CACHE": str(cache),
+                                       "KUBEDRILL_CLUSTER_NAME": name, "KUBEDRILL_CLUSTER_MODE": "online",
+                                       "KUBEDRILL_CLUSTER_REUSE_ONLY": "1"})
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"kubedrill: error: KUBEDRILL_CLUSTER_REUSE_ONLY is set: the cluster '{name}' is left as it is "
+        "instead of creating it (it does not exist).")
+    kind_calls = [c for c in calls.read_text().splitlines() if c.startswith("kind-")]
+    assert kind_calls == [f"kind-{kind_version} get clusters"]

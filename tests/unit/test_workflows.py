@@ -1,11 +1,15 @@
 """.github/workflows: the nightly game day and the pre-release gate, read with PyYAML (no CI run):
 every `run:` step is one make or kubedrill command (no shell logic, no retry), naming a target
 the Makefile has; the matrix covers the pinned Kubernetes version and the 1.36 line; the history
-comes from the previous run and goes on to the next; the gate reads the verdict."""
+comes from the previous run and goes on to the next; the gate reads the verdict.
+Every workflow also passes actionlint (pinned in cluster/versions.env, built by `make
+actionlint`, which `make test-unit` runs first), and a broken copy does not."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,9 +73,11 @@ def test_the_game_day_runs_nightly_and_on_demand_across_the_kubernetes_versions(
     assert any(re.fullmatch(r"v1\.36\.\d+", v) for v in versions)
     assert doc["jobs"]["drill"]["strategy"]["fail-fast"] is False
     runs = [s["run"] for _, s in steps(doc) if "run" in s]
-    for target in ("cluster", "drill"):   # the same version and mode in every step that makes the cluster
+    for target in ("cluster", "drill"):   # the same version in every step that makes the cluster
         (run,) = [r for r in runs if r.startswith(f"make {target} ")]
-        assert "KUBE_VERSION=${{ matrix.kube_version }}" in run and "MODE=online" in run
+        assert "KUBE_VERSION=${{ matrix.kube_version }}" in run
+        # MODE stays auto: online on GitHub, offline here (tests/e2e/test_workflow_steps.py runs these)
+        assert "MODE=" not in run
 
 
 def test_the_history_comes_from_the_previous_run_and_goes_to_the_next():
@@ -101,3 +107,43 @@ def test_the_release_waits_for_the_gate_on_the_verdict():
     gate_steps = [s for s in doc["jobs"]["gate"]["steps"] if "run" in s]
     assert gate_steps[-1]["run"] == "make gate" and "continue-on-error" not in gate_steps[-1]
     assert doc["jobs"]["release"]["needs"] == "gate"
+
+
+# actionlint: the pinned binary `make actionlint` builds. shellcheck and pyflakes, which it runs on
+# `run:` scripts when it finds them on PATH, are switched off: every `run:` step is one make or
+# kubedrill command (checked above), so they would have nothing to read, and the result must not
+# depend on what a machine happens to have installed.
+ACTIONLINT_VERSION = re.search(r"^ACTIONLINT_VERSION=(\S+)", (ROOT / "cluster" / "versions.env").read_text(), re.M)[1]
+ACTIONLINT = Path(os.environ.get("KUBEDRILL_CACHE") or Path.home() / ".cache" / "kubedrill") / "bin" / f"actionlint-{ACTIONLINT_VERSION}"
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess:
+    if not os.access(ACTIONLINT, os.X_OK):
+        pytest.fail(f"{ACTIONLINT} is missing: `make actionlint` builds it (`make test-unit` does first)", pytrace=False)
+    return subprocess.run([str(ACTIONLINT), "-no-color", "-shellcheck=", "-pyflakes=", *map(str, files)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_actionlint_passes_on_every_workflow():
+    result = actionlint(*(WORKFLOWS / name for name in WORKFLOW_FILES))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("broken, error", [
+    # a matrix value the matrix does not have
+    (("${{ matrix.kube_version }}", "${{ matrix.kube_versions }}"), "property \"kube_versions\" is not defined"),
+    # a step that is both an action and a script
+    (("        run: make report", "        uses: actions/checkout@v4\n        run: make report"), "unexpected key \"uses\" for step to run shell command"),
+    # an expression GitHub cannot parse
+    (("${{ !cancelled() }}", "${{ !cancelled( }}"), "unexpected"),
+])
+def test_actionlint_fails_on_a_broken_workflow(tmp_path, broken, error):
+    old, new = broken
+    text = (WORKFLOWS / "gameday.yml").read_text()
+    assert old in text
+    copy = tmp_path / ".github" / "workflows" / "gameday.yml"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(text.replace(old, new, 1))
+    result = actionlint(copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert error in result.stdout, result.stdout
