@@ -106,6 +106,25 @@ class NotApplicable(KubedrillError):
     capability: the run must not pass without it."""
 
 
+class CapabilityMissing(NotApplicable):
+    """A fault this cluster cannot inject, from an experiment's action: a capability is missing
+    (e.g. container-kill from inside a pod, where no node runtime answers). Like a scenario's
+    missing capability: "not applicable", a skip unless --require names the capability."""
+
+    PREFIX = "not applicable: "
+
+    def __init__(self, capability: str, why: str):
+        self.capability = capability
+        self.why = why
+        super().__init__(f"{self.PREFIX}{capability} not available: {why}")
+
+    @classmethod
+    def from_reason(cls, reason: str) -> "CapabilityMissing":
+        """Back from its message, as a Chaos Toolkit journal keeps it (the action's error text)."""
+        capability, _, why = reason.removeprefix(cls.PREFIX).partition(" not available: ")
+        return cls(capability, why)
+
+
 class ObjectiveMissed(WaitTimeout):
     """A recovery did not finish within its objective (the wait stopped there). Names the stage
     that was still running, the one that took the time, and carries the partial timeline."""

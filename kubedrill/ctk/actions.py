@@ -19,7 +19,7 @@ from chaoslib.exceptions import ActivityFailed
 from kubedrill.ctk import current, recover
 from kubedrill.ctk import volumes as kvolumes
 from kubedrill.ctk.handles import workload
-from kubedrill.errors import FaultFailed, KubedrillError, WaitTimeout
+from kubedrill.errors import CapabilityMissing, FaultFailed, KubedrillError, WaitTimeout
 from kubedrill.faults import containers as kcontainers
 from kubedrill.faults import nodes as knodes
 from kubedrill.faults import pods as kpods
@@ -59,7 +59,7 @@ def kill_containers(kind: str, name: str, count: int | None = None, fraction: fl
     s = current.scope(ns)
 
     def unavailable(capability: str, why: str):
-        raise FaultFailed(f"{capability}: {why}")
+        raise CapabilityMissing(capability, why)   # "not applicable" (kubedrill.ctk.verdict)
 
     try:
         kill = kcontainers.kill_containers(s, workload(s, kind, name), count=count, fraction=fraction,

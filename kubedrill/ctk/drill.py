@@ -34,10 +34,12 @@ from kubedrill.ctk.dataprobe import Probe
 from kubedrill.ctk.records import Records
 from kubedrill.ctk.stream import Stream
 from kubedrill.ctk.extension import Extension, Workload
-from kubedrill.errors import DataLost, FaultNotInjected, KubedrillError, NotRecovered, ObjectiveExceeded
+from kubedrill.errors import (CapabilityMissing, DataLost, FaultNotInjected, KubedrillError, NotRecovered,
+                              ObjectiveExceeded)
 from kubedrill.k8s import pods as kpods
 from kubedrill.observe import prober as kprober
-from kubedrill.report.results import DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED
+from kubedrill.report.results import (DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_APPLICABLE,
+                                      NOT_RECOVERED)
 from kubedrill.scope import Scope
 from kubedrill.wait import Check, wait_for
 
@@ -281,6 +283,8 @@ def raise_for(outcome: runner.Outcome, drilled: Drilled) -> None:
         raise KeyboardInterrupt(reason)
     if outcome.before_error is not None:
         raise outcome.before_error
+    if verdict.verdict == NOT_APPLICABLE:
+        raise CapabilityMissing.from_reason(reason)
     if verdict.verdict == FAULT_NOT_INJECTED:
         raise FaultNotInjected(reason)
     if outcome.recovery_error is not None:

@@ -6,6 +6,7 @@ rollback changes nothing. Here every one of them fails the experiment, with its 
 
     the hypothesis before the method not met, or its probe failed    harness error (before the fault)
     an action of the method failed, or matched nothing to act on      fault not injected
+      ... because a capability is missing here (CapabilityMissing)     not applicable
     the run aborted or failed before its method ended                 harness error
     the hypothesis after the method not met (deviated)                not recovered
       ... because kubedrill.ctk.probes.data_intact failed              data lost
@@ -18,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from kubedrill.report.results import (DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED,
-                                      PASSED)
+from kubedrill.errors import CapabilityMissing
+from kubedrill.report.results import (DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_APPLICABLE,
+                                      NOT_RECOVERED, PASSED)
 
 # chaostoolkit-kubernetes actions that report what they acted on: an empty list means they
 # matched nothing (chaosk8s.pod.actions.terminate_pods returns [] and succeeds)
@@ -92,7 +94,10 @@ def of_journal(experiment: Mapping[str, Any], journal: Mapping[str, Any]) -> Ver
         return Verdict(HARNESS_ERROR, f"the steady state was not met before the method: {_hypothesis(before)}")
     for run in journal.get("run") or []:
         if (run.get("activity") or {}).get("type") == "action" and run.get("status") != "succeeded":
-            return Verdict(FAULT_NOT_INJECTED, f"action {_name(run)!r} failed: {_why(run)}")
+            why = _why(run)
+            if why.startswith(CapabilityMissing.PREFIX):
+                return Verdict(NOT_APPLICABLE, why.removeprefix(CapabilityMissing.PREFIX))
+            return Verdict(FAULT_NOT_INJECTED, f"action {_name(run)!r} failed: {why}")
         if _acted_on_nothing(run):
             return Verdict(FAULT_NOT_INJECTED, f"action {_name(run)!r} matched nothing to act on")
     for run in journal.get("run") or []:

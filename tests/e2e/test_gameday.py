@@ -61,7 +61,8 @@ def installed():
     done = make("gameday-install", timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     yield done
-    kubectl("delete", "-k", str(ROOT / "deploy" / "gameday" / "kind"), "--ignore-not-found", "--wait=true",
+    # not awaited: nothing later in the session uses the namespace, and its deletion takes ~10 s
+    kubectl("delete", "-k", str(ROOT / "deploy" / "gameday" / "kind"), "--ignore-not-found", "--wait=false",
             check=False, timeout=300)
     for node in control_planes():
         docker.cli("exec", node, "rm", "-rf", STATE_DIR)
@@ -160,8 +161,8 @@ def objects(installed):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     yield made
-    for key in ("plain-ns", "ours-ns"):
-        kubectl("delete", "namespace", made[key], "--ignore-not-found", "--wait=true", check=False, timeout=180)
+    for key in ("plain-ns", "ours-ns"):  # empty namespaces: their deletion is not awaited
+        kubectl("delete", "namespace", made[key], "--ignore-not-found", "--wait=false", check=False, timeout=180)
     for key in ("plain-pv", "ours-pv"):
         kubectl("delete", "pv", made[key], "--ignore-not-found", "--wait=true", check=False, timeout=60)
 

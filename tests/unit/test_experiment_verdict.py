@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 
 from kubedrill.ctk.verdict import of_journal
-from kubedrill.report.results import DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_RECOVERED, PASSED
+from kubedrill.errors import CapabilityMissing
+from kubedrill.report.results import (DATA_LOST, FAULT_NOT_INJECTED, HARNESS_ERROR, INTERRUPTED, NOT_APPLICABLE,
+                                      NOT_RECOVERED, PASSED)
 
 PROBE = {"type": "probe", "name": "web-answers", "tolerance": 200,
          "provider": {"type": "http", "url": "http://web/"}}
@@ -45,6 +47,16 @@ def test_a_failed_action_is_a_fault_not_injected_though_chaos_toolkit_says_compl
     failed = ran(ACTION, "failed", exception=["Traceback ...\n", "ActivityFailed: pods is forbidden\n"])
     v = of_journal(EXPERIMENT, journal(run=[failed]))
     assert (v.verdict, v.reason) == (FAULT_NOT_INJECTED, "action 'kill-web' failed: ActivityFailed: pods is forbidden")
+
+
+def test_an_action_whose_capability_is_missing_here_is_not_applicable_with_the_capability_and_why():
+    missing = CapabilityMissing("container-kill", "PID 1 of container web handles no signal: the node's runtime can")
+    failed = ran(ACTION, "failed", exception=["Traceback ...\n", f"chaoslib.exceptions.ActivityFailed: {missing}\n"])
+    v = of_journal(EXPERIMENT, journal(run=[failed]))
+    assert (v.verdict, v.reason) == (NOT_APPLICABLE, "container-kill not available: PID 1 of container web handles "
+                                                     "no signal: the node's runtime can")
+    back = CapabilityMissing.from_reason(v.reason)
+    assert (back.capability, back.why, str(back)) == (missing.capability, missing.why, str(missing))
 
 
 def test_an_action_that_matched_nothing_is_a_fault_not_injected():
