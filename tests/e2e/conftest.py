@@ -29,6 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = os.environ.get("KUBEDRILL_E2E_CONTEXT", f"kind-{os.environ.get('KUBEDRILL_CLUSTER_NAME', 'kubedrill')}")
 
 
+def shell_pins() -> dict[str, str]:
+    """The pins as the cluster scripts read them (cluster/pins.sh): cluster/versions.env for the
+    chosen KUBE_VERSION, ${VAR} expanded, then what its kubeadm deploys (etcd, CoreDNS, pause), as
+    the build recorded it."""
+    keep = {k: os.environ[k] for k in ("HOME", "PATH", "KUBEDRILL_KUBE_VERSION", "KUBEDRILL_CACHE") if k in os.environ}
+    out = subprocess.run(["bash", "-c", 'source "$0" && load_pins && env -0', str(ROOT / "cluster" / "pins.sh")],
+                         env=keep, capture_output=True, text=True, check=True, timeout=30).stdout
+    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+
+
 @pytest.fixture(scope="session")
 def clients():
     try:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import shell_pins
+
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = os.environ.get("KUBEDRILL_CLUSTER_NAME", "kubedrill")
 CONTEXT = f"kind-{CLUSTER}"
@@ -43,18 +45,9 @@ def up(env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def pins() -> dict[str, str]:
-    """The pins as the cluster scripts read them (cluster/pins.sh): cluster/versions.env for the
-    chosen KUBE_VERSION, then what its kubeadm deploys (etcd, CoreDNS, pause), as the build recorded it."""
-    keep = {k: os.environ[k] for k in ("HOME", "PATH", "KUBEDRILL_KUBE_VERSION", "KUBEDRILL_CACHE") if k in os.environ}
-    out = subprocess.run(["bash", "-c", 'source "$0" && load_pins && env -0', str(REPO / "cluster" / "pins.sh")],
-                         env=keep, capture_output=True, text=True, check=True, timeout=30).stdout
-    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
-
-
 def pinned_images() -> set[str]:
     """Every pinned image reference."""
-    return {v for k, v in pins().items() if k.startswith("IMAGE_") or k.endswith("_IMAGE")}
+    return {v for k, v in shell_pins().items() if k.startswith("IMAGE_") or k.endswith("_IMAGE")}
 
 
 def node_ready(node: dict) -> str:

@@ -32,7 +32,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.conftest import NO_ALLURE, OTHER_CONTEXT, other_context, unbroken_passed
+from tests.e2e.conftest import NO_ALLURE, OTHER_CONTEXT, other_context, shell_pins, unbroken_passed
 
 pytestmark = pytest.mark.e2e
 
@@ -48,16 +48,7 @@ LABELS = {"app.kubernetes.io/managed-by": "kubedrill", "kubedrill.io/run-id": f"
 TIMEOUT = float(os.environ.get("KUBEDRILL_E2E_STORAGE_TIMEOUT", "180"))
 
 
-def pins() -> dict[str, str]:
-    """The pins as the cluster scripts read them (cluster/pins.sh): cluster/versions.env for the
-    chosen KUBE_VERSION, ${VAR} expanded, then what its kubeadm deploys, as the build recorded it."""
-    keep = {k: os.environ[k] for k in ("HOME", "PATH", "KUBEDRILL_KUBE_VERSION", "KUBEDRILL_CACHE") if k in os.environ}
-    out = subprocess.run(["bash", "-c", 'source "$0" && load_pins && env -0', str(ROOT / "cluster" / "pins.sh")],
-                         env=keep, capture_output=True, text=True, check=True, timeout=30).stdout
-    return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
-
-
-PINS = pins()
+PINS = shell_pins()
 SHELL_IMAGE = PINS["IMAGE_SHELL"]
 POSTGRES_IMAGE = PINS["IMAGE_POSTGRES"]
 
