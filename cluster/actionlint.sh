@@ -8,20 +8,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
 CACHE=${KUBEDRILL_CACHE:-$HOME/.cache/kubedrill}
-ACTIONLINT="$CACHE/bin/actionlint-$ACTIONLINT_VERSION"
-PKG=github.com/rhysd/actionlint/cmd/actionlint
 log() { echo "kubedrill: actionlint: $*" >&2; }
 die() { echo "kubedrill: actionlint: $*" >&2; exit 1; }
-[[ -x $ACTIONLINT ]] && exit 0
+
+# name  module  package-in-module  version
+TOOLS=("actionlint github.com/rhysd/actionlint ./cmd/actionlint $ACTIONLINT_VERSION")
+
+# shellcheck source=cluster/gotools.sh
+source "$here/gotools.sh"
+
+all_there && exit 0
 command -v go >/dev/null || die "Go is missing to build actionlint $ACTIONLINT_VERSION; install Go 1.25+ and run again."
 mkdir -p "$CACHE/bin"
 exec 9>"$CACHE/actionlint-build.lock"
 flock 9
-[[ -x $ACTIONLINT ]] && exit 0   # built by the holder of the lock while this one waited
-log "installing actionlint $ACTIONLINT_VERSION (go install $PKG@$ACTIONLINT_VERSION; under a minute the first time)"
-tmp="$CACHE/bin/.actionlint-$ACTIONLINT_VERSION"
-rm -rf "$tmp"
-GOBIN="$tmp" GOFLAGS= nice -n 10 go install "$PKG@$ACTIONLINT_VERSION" \
-  || die "go install $PKG@$ACTIONLINT_VERSION failed; check that the Go module proxy answers."
-mv "$tmp/actionlint" "$ACTIONLINT" && rmdir "$tmp"
-log "installed $ACTIONLINT"
+# shellcheck disable=SC2086
+build ${TOOLS[0]}   # does nothing when the holder of the lock built it while this one waited
